@@ -1,0 +1,345 @@
+"""The PettingZoo facade shared by every economy, over a batched core.
+
+An economy is a set of *roles* (``government``, ``household``, ``bank`` ...).
+All agents of a role share one observation space and one action space, so a
+role's observations, actions and rewards are arrays with one row per agent.
+Families implement two methods on arrays::
+
+    _reset_core(seed, options) -> (observations_by_role, info)
+    _step_core(actions_by_role) -> BatchStep
+
+and this class provides both interfaces users expect:
+
+* ``step_batch({"household": (N, 2) array, "government": (1, 5) array})``:
+  the fast path for training code, benchmarks and simulations (no per-agent
+  Python objects);
+* ``step({"household_0": ..., "government": ...})``: the standard PettingZoo
+  ``ParallelEnv`` API (``reset``/``step``/``observation_space(agent)`` ...).
+
+Both paths validate before touching anything: a wrong shape or dtype, NaN/inf,
+a missing or unknown agent id, or an out-of-range discrete action raises
+``ValueError``/``TypeError`` naming the agent, and the environment (its state
+and its random generator) is exactly as before the call. Continuous actions
+outside their ``Box`` are clipped to it; the number of clipped components per
+agent is reported in ``infos[agent]["clipped_actions"]``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+
+from econ_envs.core.checks import check_clip_box
+
+
+@dataclass
+class Role:
+    """A group of agents that share spaces; agent ids are ``f"{name}_{i}"`` (or ``name`` if a singleton)."""
+
+    name: str
+    count: int
+    observation_space: spaces.Space
+    action_space: spaces.Space
+    indexed: bool = True
+
+    def agent_ids(self) -> list[str]:
+        if not self.indexed:
+            if self.count != 1:
+                raise ValueError(f"role {self.name!r}: a non-indexed role must have exactly one agent")
+            return [self.name]
+        return [f"{self.name}_{i}" for i in range(self.count)]
+
+    def agent_id(self, i: int) -> str:
+        return self.name if not self.indexed else f"{self.name}_{i}"
+
+
+@dataclass
+class BatchStep:
+    """Result of one batched step: arrays per role, and whole-economy episode flags."""
+
+    observations: dict[str, np.ndarray]
+    rewards: dict[str, np.ndarray]
+    terminated: bool
+    truncated: bool
+    info: dict[str, Any] = field(default_factory=dict)
+    clipped: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+_NUMERIC_KINDS = "iuf"
+
+
+def _is_numeric_scalar_or_list(v: Any) -> bool:
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return True
+    try:
+        return np.asarray(v).dtype.kind in _NUMERIC_KINDS
+    except (ValueError, TypeError):
+        return False
+
+
+_INTEGER_KINDS = "iu"
+
+
+class EconomyEnv(ParallelEnv, ABC):
+    """Base class: roles, spaces, validation, and the dict facade over ``_step_core``."""
+
+    metadata: dict[str, Any] = {"name": "econ_envs", "render_modes": [], "is_parallelizable": True}
+    render_mode = None
+
+    # ------------------------------------------------------------------ set-up
+    def _init_roles(self, roles: list[Role]) -> None:
+        self.roles: dict[str, Role] = {r.name: r for r in roles}
+        self._role_ids: dict[str, list[str]] = {r.name: r.agent_ids() for r in roles}
+        self.possible_agents: list[str] = [a for r in roles for a in self._role_ids[r.name]]
+        self._agent_role: dict[str, tuple[str, int]] = {
+            a: (r.name, i) for r in roles for i, a in enumerate(self._role_ids[r.name])
+        }
+        self.agents: list[str] = []
+        self._batch_obs: dict[str, np.ndarray] | None = None
+        self._episode_over = True
+        self._box_bounds: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    # ------------------------------------------------------------------ spaces
+    def role_of(self, agent: str) -> tuple[str, int]:
+        """``(role name, row index)`` of ``agent``; unknown ids raise ``ValueError``."""
+        try:
+            return self._agent_role[agent]
+        except (KeyError, TypeError):
+            raise ValueError(f"unknown agent {agent!r}; agents look like {self.possible_agents[:3]}...") from None
+
+    def observation_space(self, agent: str) -> spaces.Space:
+        return self.roles[self.role_of(agent)[0]].observation_space
+
+    def action_space(self, agent: str) -> spaces.Space:
+        return self.roles[self.role_of(agent)[0]].action_space
+
+    def agent_ids(self, role: str) -> list[str]:
+        return self._role_ids[role]
+
+    # ------------------------------------------------------------ hooks to fill
+    @abstractmethod
+    def _reset_core(self, seed: int | None, options: Mapping[str, Any] | None) -> tuple[dict, dict]:
+        """Reset the economy; return ``(observations by role, info)``."""
+
+    @abstractmethod
+    def _step_core(self, actions: dict[str, np.ndarray]) -> BatchStep:
+        """Step the economy on validated, clipped action arrays (must leave state untouched if it raises)."""
+
+    @abstractmethod
+    def aggregates(self) -> dict[str, float]:
+        """Macro variables of the last step (or of the reset state)."""
+
+    # --------------------------------------------------------------- batched API
+    def reset_batch(
+        self, seed: int | None = None, options: Mapping[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Reset and return ``(observations by role, info)`` as arrays."""
+        obs, info = self._reset_core(seed, options)
+        self._batch_obs = obs
+        self._episode_over = False
+        self.agents = list(self.possible_agents)
+        return obs, info
+
+    def batch_observations(self) -> dict[str, np.ndarray]:
+        """Latest observations by role (rows in agent order)."""
+        if self._batch_obs is None:
+            raise RuntimeError("call reset() first")
+        return self._batch_obs
+
+    def step_batch(self, actions: Mapping[str, Any]) -> BatchStep:
+        """Validate actions given as one array per role, step the economy, and return arrays."""
+        if self._episode_over:
+            raise ValueError("the episode is over (or reset() was never called); call reset() first")
+        if not isinstance(actions, Mapping):
+            raise TypeError(f"actions must be a mapping role -> array, got {type(actions).__name__}")
+        unknown = [k for k in actions if k not in self.roles]
+        if unknown:
+            raise ValueError(f"unknown role(s) {unknown}; roles are {list(self.roles)}")
+        missing = [k for k in self.roles if k not in actions]
+        if missing:
+            raise ValueError(f"missing actions for role(s) {missing}")
+        checked: dict[str, np.ndarray] = {}
+        clipped: dict[str, np.ndarray] = {}
+        for name, role in self.roles.items():
+            checked[name], clipped[name] = self._check_role_array(role, actions[name])
+        result = self.core_step(checked)
+        result.clipped = clipped
+        return result
+
+    def core_step(self, actions: dict[str, np.ndarray]) -> BatchStep:
+        """Step on actions that are already validated and inside their spaces (no checks at all).
+
+        For trusted callers that have validated once (benchmarks, training code that
+        produces actions inside the spaces); everyone else should use :meth:`step_batch`.
+        """
+        result = self._step_core(actions)
+        self._batch_obs = result.observations
+        if result.terminated or result.truncated:
+            self._episode_over = True
+            self.agents = []
+        return result
+
+    @property
+    def episode_over(self) -> bool:
+        """True before the first reset and after the episode has terminated or been truncated."""
+        return self._episode_over
+
+    def actions_to_dict(self, actions: Mapping[str, Any]) -> dict[str, Any]:
+        """Per-role action arrays -> ``{agent_id: action}`` for :meth:`step`."""
+        out: dict[str, Any] = {}
+        for name, ids in self._role_ids.items():
+            arr = np.asarray(actions[name])
+            out.update(zip(ids, arr))
+        return out
+
+    # ------------------------------------------------------------ PettingZoo API
+    def reset(self, seed: int | None = None, options: dict | None = None):
+        obs, info = self.reset_batch(seed=seed, options=options)
+        return self._obs_dict(obs), {a: dict(info) if info else {} for a in self.agents}
+
+    def step(self, actions: dict):
+        if self._episode_over:
+            raise ValueError("the episode is over (or reset() was never called); call reset() first")
+        if not isinstance(actions, Mapping):
+            raise TypeError(f"actions must be a dict agent_id -> action, got {type(actions).__name__}")
+        unknown = [a for a in actions if a not in self._agent_role]
+        if unknown:
+            raise ValueError(f"unknown agent id(s) {unknown[:5]}{' ...' if len(unknown) > 5 else ''}")
+        role_actions = {}
+        for name, role in self.roles.items():
+            ids = self._role_ids[name]
+            missing = [a for a in ids if a not in actions]
+            if missing:
+                raise ValueError(
+                    f"missing action(s) for {missing[:5]}{' ...' if len(missing) > 5 else ''}"
+                    f" ({len(missing)} of {len(ids)} {name} agents)"
+                )
+            role_actions[name] = self._stack_role(role, ids, actions)
+        result = self.step_batch(role_actions)
+        agents = [a for ids in self._role_ids.values() for a in ids]
+        obs = self._obs_dict(result.observations, agents)
+        rewards: dict[str, float] = {}
+        for name, ids in self._role_ids.items():
+            rewards.update(zip(ids, result.rewards[name].tolist()))
+        terms = dict.fromkeys(agents, bool(result.terminated))
+        truncs = dict.fromkeys(agents, bool(result.truncated))
+        infos: dict[str, dict] = {a: {} for a in agents}
+        reason = result.info.get("termination_reason")
+        if reason is not None:
+            for a in agents:
+                infos[a]["termination_reason"] = reason
+        for name, counts in result.clipped.items():
+            if counts.any():
+                ids = self._role_ids[name]
+                for i in np.flatnonzero(counts):
+                    infos[ids[i]]["clipped_actions"] = int(counts[i])
+        return obs, rewards, terms, truncs, infos
+
+    def close(self) -> None:
+        pass
+
+    # ------------------------------------------------------------------ helpers
+    def _obs_dict(self, obs: dict[str, np.ndarray], agents: list[str] | None = None) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for name, ids in self._role_ids.items():
+            arr = obs[name]
+            out.update(zip(ids, arr))
+        return out
+
+    def _stack_role(self, role: Role, ids: list[str], actions: Mapping[str, Any]) -> np.ndarray:
+        """Stack one role's per-agent actions into an array, naming the culprit on failure."""
+        values = [actions[a] for a in ids]
+        # each agent's own dtype must be numeric (stacking would silently upcast a bool or a string)
+        ok = all(
+            (v.dtype.kind in _NUMERIC_KINDS) if isinstance(v, np.ndarray) else _is_numeric_scalar_or_list(v)
+            for v in values
+        )
+        if ok:
+            try:
+                arr = np.asarray(values)
+                ok = arr.dtype.kind in _NUMERIC_KINDS and arr.shape[1:] == role.action_space.shape
+            except (ValueError, TypeError):
+                ok = False
+        if ok:
+            return arr
+        # slow path: find the first agent whose action has the wrong type or shape
+        expected = role.action_space.shape
+        for a, v in zip(ids, values):
+            try:
+                x = np.asarray(v)
+            except (ValueError, TypeError) as exc:
+                raise TypeError(f"{a}: action {v!r} is not array-like ({exc})") from None
+            if x.dtype == object or x.dtype.kind not in _NUMERIC_KINDS or isinstance(v, bool):
+                raise TypeError(f"{a}: action must be numeric, got dtype {x.dtype} ({v!r})")
+            if x.shape != expected:
+                raise ValueError(f"{a}: action must have shape {expected}, got {x.shape}")
+        raise TypeError(f"{role.name}: actions could not be stacked into one array")
+
+    def _check_role_array(self, role: Role, value: Any) -> tuple[np.ndarray, np.ndarray]:
+        space = role.action_space
+        try:
+            arr = np.asarray(value)
+        except (ValueError, TypeError) as exc:
+            raise TypeError(f"{role.name}: actions are not array-like ({exc})") from None
+        if arr.dtype == object or arr.dtype.kind not in _NUMERIC_KINDS:
+            raise TypeError(
+                f"{role.name}: actions must be a numeric array, got dtype {arr.dtype}"
+                + (" (booleans are not actions)" if arr.dtype.kind == "b" else "")
+            )
+        want = (role.count, *space.shape)
+        if arr.shape != want:
+            raise ValueError(f"{role.name}: actions must have shape {want} (one row per agent), got {arr.shape}")
+        if isinstance(space, spaces.Box):
+            return self._check_box(role, arr, space)
+        if isinstance(space, (spaces.Discrete, spaces.MultiDiscrete)):
+            return self._check_discrete(role, arr, space)
+        raise TypeError(f"{role.name}: unsupported action space {space}")  # pragma: no cover
+
+    def _check_box(self, role: Role, arr: np.ndarray, space: spaces.Box) -> tuple[np.ndarray, np.ndarray]:
+        flat = np.ascontiguousarray(arr.reshape(role.count, -1), dtype=np.float64)
+        bounds = self._box_bounds.get(role.name)
+        if bounds is None:
+            low = np.ascontiguousarray(np.broadcast_to(space.low, space.shape).reshape(-1), dtype=np.float64)
+            high = np.ascontiguousarray(np.broadcast_to(space.high, space.shape).reshape(-1), dtype=np.float64)
+            bounds = self._box_bounds[role.name] = (low, high)
+        out, counts, bad_row, bad_col = check_clip_box(flat, bounds[0], bounds[1])
+        if bad_row >= 0:
+            raise ValueError(
+                f"{role.agent_id(int(bad_row))}: action component {int(bad_col)} is "
+                f"{flat[bad_row, bad_col]} (actions must be finite)"
+            )
+        return out.reshape(arr.shape), counts
+
+    def _check_discrete(self, role: Role, arr: np.ndarray, space: spaces.Space) -> tuple[np.ndarray, np.ndarray]:
+        if arr.dtype.kind not in _INTEGER_KINDS:
+            if not np.all(np.isfinite(arr)):
+                bad = int(np.argwhere(~np.isfinite(arr.reshape(role.count, -1)))[0][0])
+                raise ValueError(f"{role.agent_id(bad)}: discrete action is not finite")
+            raise TypeError(f"{role.name}: discrete actions must be integers, got dtype {arr.dtype}")
+        x = arr.astype(np.int64)
+        if isinstance(space, spaces.Discrete):
+            lo = int(space.start)
+            hi = lo + int(space.n) - 1
+            bad = (x < lo) | (x > hi)
+            if bad.any():
+                i = int(np.flatnonzero(bad.reshape(role.count, -1).any(axis=1))[0])
+                raise ValueError(f"{role.agent_id(i)}: action {x[i]} is outside [{lo}, {hi}]")
+        else:
+            nvec = np.asarray(space.nvec, dtype=np.int64)
+            start = np.asarray(getattr(space, "start", np.zeros_like(nvec)), dtype=np.int64)
+            bad = (x < start) | (x >= start + nvec)
+            if bad.any():
+                i, j = (int(v) for v in np.argwhere(bad.reshape(role.count, -1))[0])
+                raise ValueError(
+                    f"{role.agent_id(i)}: action component {j} = {x.reshape(role.count, -1)[i, j]} is outside "
+                    f"[{start.reshape(-1)[j]}, {start.reshape(-1)[j] + nvec.reshape(-1)[j] - 1}]"
+                )
+        return x, np.zeros(role.count, dtype=np.int64)

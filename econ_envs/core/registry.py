@@ -1,0 +1,89 @@
+"""Registry of economies: ``econ_envs.make(env_id, **kwargs)`` and ``econ_envs.list_envs()``.
+
+Each family registers an :class:`EnvSpec` when ``econ_envs`` is imported. Entry
+points are ``"module:attr"`` strings imported on first use, so importing the
+package stays cheap and families never import each other.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def load_entry_point(path: str | Callable[..., Any]) -> Callable[..., Any]:
+    """Resolve ``"package.module:attribute"`` (or pass a callable through)."""
+    if callable(path):
+        return path
+    module_name, _, attr = path.partition(":")
+    if not attr:
+        raise ValueError(f"entry point must look like 'module:attribute', got {path!r}")
+    module = importlib.import_module(module_name)
+    try:
+        return getattr(module, attr)
+    except AttributeError as exc:
+        raise ValueError(f"entry point {path!r}: module {module_name!r} has no attribute {attr!r}") from exc
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """How to build one economy and how the CLI runs it.
+
+    Attributes:
+        id: registry id, e.g. ``"taxai-v0"``.
+        description: one line shown by ``econ-envs list``.
+        entry_point: ``"module:factory"``; ``factory(**kwargs)`` returns the ParallelEnv.
+        simulate_policies: policy-profile name -> ``"module:factory"``; ``factory(env)``
+            returns an object with ``reset(env, seed)`` and ``act(env)`` (see
+            :mod:`econ_envs.core.simulate`). ``econ-envs simulate --policy NAME`` uses it.
+        default_policy: the profile used when ``--policy`` is omitted (also by ``bench``).
+        plot_panels: ``(title, (aggregate keys...))`` pairs for ``macro_variables.png``.
+        agents_kwarg: the keyword that sets the size of the largest population
+            (``econ-envs bench --agents N`` passes ``{agents_kwarg: N}``).
+    """
+
+    id: str
+    description: str
+    entry_point: str | Callable[..., Any]
+    simulate_policies: Mapping[str, str | Callable[..., Any]] = field(default_factory=dict)
+    default_policy: str | None = None
+    plot_panels: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    agents_kwarg: str | None = None
+
+    def make(self, **kwargs: Any) -> Any:
+        return load_entry_point(self.entry_point)(**kwargs)
+
+    def policy_factory(self, name: str) -> Callable[..., Any]:
+        if name not in self.simulate_policies:
+            raise ValueError(f"unknown policy {name!r} for {self.id}; choose from {sorted(self.simulate_policies)}")
+        return load_entry_point(self.simulate_policies[name])
+
+
+_REGISTRY: dict[str, EnvSpec] = {}
+
+
+def register(spec: EnvSpec) -> None:
+    """Add ``spec`` to the registry (re-registering the same id replaces it)."""
+    _REGISTRY[spec.id] = spec
+
+
+def spec(env_id: str) -> EnvSpec:
+    """The :class:`EnvSpec` of ``env_id``; an unknown id raises ``ValueError`` listing the known ones."""
+    if not isinstance(env_id, str):
+        raise TypeError(f"env_id must be a string, got {type(env_id).__name__}")
+    try:
+        return _REGISTRY[env_id]
+    except KeyError:
+        raise ValueError(f"unknown environment {env_id!r}; registered: {sorted(_REGISTRY)}") from None
+
+
+def make(env_id: str, **kwargs: Any) -> Any:
+    """Build the PettingZoo ``ParallelEnv`` registered as ``env_id`` with ``kwargs``."""
+    return spec(env_id).make(**kwargs)
+
+
+def list_envs() -> dict[str, str]:
+    """Registered ids mapped to their one-line descriptions, sorted by id."""
+    return {k: _REGISTRY[k].description for k in sorted(_REGISTRY)}
