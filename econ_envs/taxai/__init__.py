@@ -1,0 +1,184 @@
+"""Tax policy in a heterogeneous-agent economy: ``taxai-v0`` (DSMFG / TaxAI, with sound economics).
+
+Description
+-----------
+A government (the leader) sets income and wealth taxes and spending; ``N``
+households (the followers, 10 to 100,000) choose how much of their cash on hand
+to save and how much to work. It is a closed Bewley-Aiyagari economy: a
+representative firm produces with Cobb-Douglas technology, factor prices are
+marginal products, capital is what household wealth leaves after government
+debt, and every budget adds up each year. Ids: ``econ_envs.make("taxai-v0")``
+(PettingZoo ``ParallelEnv``) and ``gymnasium.make("econ_envs/TaxAI-Planner-v0")``
+(the government's problem against rule households).
+
+Agents
+------
+=============  =====================================  ===============================================
+agent          action (Box, natural units)            observation (Box, float32)
+=============  =====================================  ===============================================
+government     income_tax="hsv" (default), 5 dims:    6 rank-group means (top-10 % / bottom-50 %
+               tau in [0, tau_max] (average income    wealth by wealth; income and ability by
+               tax rate at mean income), xi in        income; money in units of y0 = calibrated
+               [0, xi_max] (progressivity), tau_a in  GDP per household, 69,919.51 USD);
+               [0, tau_a_max] (wealth-tax rate at     6 macro ratios (GDP per household / y0,
+               mean wealth), xi_a in [0, xi_a_max],   K/Y, B/Y, r, wage / calibrated wage,
+               G/Y in [0, spending_max].              year / episode_length); the policy in force;
+               income_tax="brackets": one marginal    for each bracket threshold z_k of taxable
+               rate per bracket in [0, 1], then       income: share of households at or above,
+               tau_a, xi_a, G/Y.                      their mean taxable income / y0, and their
+                                                      share of inverse-income welfare weight.
+household_i    2 dims in [0, 1]: p = share of cash    [wealth / y0, ability, policy in force...,
+               on hand saved; hhat = share of the     mean wealth / y0, mean income / y0, wage
+               time endowment (3,893.33 h/yr)         index, interest rate (fraction/yr), GDP per
+               worked.                                household / y0, last lump-sum transfer / y0]
+=============  =====================================  ===============================================
+
+Names of every observation component: ``env.government_obs_names()`` and
+``env.household_obs_names()``. Actions outside a Box are clipped to it and the
+number of clipped components is reported in ``infos[agent]["clipped_actions"]``.
+
+One year (``econ_envs.taxai.kernels.economy_step``)
+---------------------------------------------------
+Timing: the government's action at year t is the policy in force in year t+1,
+so households always observe the policy they face. At year t, with state
+(a_i, e_i, K, B) and policy in force (tau, xi, tau_a, xi_a, g)::
+
+    h_i   = H * hhat_i                 L = sum_i e_i h_i
+    Y     = A K^alpha L^(1-alpha)      w = (1-alpha) Y / L      r = alpha Y / K - delta
+    y_i   = w e_i h_i + r a_i                                   (pre-tax income)
+    T_i   = y_i - (1-tau) ybar^xi y_i^(1-xi)   for y_i > 0     (HSV; or the bracket schedule on
+                                                                y_i - standard deduction)
+    Ta_i  = min(max(0, a_i - (1-tau_a) abar^xi_a a_i^(1-xi_a)), a_i min(1, 1+r))
+    tr    = phi (B* - B) / N, a levy when negative, collected up to cash on hand (fiscal rule)
+    m_i   = a_i + y_i - T_i - Ta_i + tr_i                       (cash on hand, >= 0)
+    c_i   = (1 - p_i) m_i / (1 + tau_c)        a'_i = p_i m_i   (budget: a'_i + (1+tau_c) c_i = m_i)
+    G     = g Y
+    B'    = (1 + r) B + G + sum tr_i - sum (T_i + Ta_i + tau_c c_i)      (government budget)
+    K'    = sum a'_i - B'                                                  (asset market)
+          = (1 - delta) K + Y - C - G                                      (resource constraint)
+    log e'_i = rho log e_i + sigma eps_i  (normal state; super-star: e = 504.3 x mean normal ability)
+
+ybar is last year's mean pre-tax income and abar this year's mean wealth (so tau
+is the average rate of the mean earner); B* = 1.2129 y0 N; phi = 1 by default.
+Because wealth is a share of non-negative cash on hand, no action can make
+wealth negative (a borrowing limit at zero).
+
+Rewards
+-------
+* household_i: log(max(c_i / y0, 1e-3)) - 10 hhat_i^3 / 3 (CRRA 1 and inverse Frisch 2
+  as DSMFG, without its sigmoid; general CRRA theta: (c^(1-theta) - 1)/(1-theta)).
+  O(1): about -0.5 at calibration.
+* government, by ``task``: ``gdp`` - GDP per household / y0 (``gdp_reward="growth"``:
+  TaxAI's growth rate; ``"capital_growth"``: DSMFG's 100 x capital growth);
+  ``gini`` - 1 - (wealth Gini + disposable-income Gini) / 2; ``social_welfare`` - mean
+  household utility; ``gdp_gini`` - Sen's index, GDP per household / y0 x (1 -
+  disposable-income Gini).
+* In a collapse year every agent also receives -``collapse_penalty`` (100), so
+  ending the episode early never pays.
+
+Starting state
+--------------
+Calibrated to 2022 U.S. facts (``TaxParams.us2022()``): GDP per household y0 =
+69,919.51 USD, K/Y = 3, debt/GDP = 1.2129, alpha = 0.36, delta = 0.08 (r = 4 %).
+Wealth: stratified draws from a lognormal body (sigma 2.25) with a Pareto tail
+(exponent 1.5) above the 90th percentile, rescaled to mean K/N + B/N (Gini about
+0.82, top-10 % share about 0.7). Ability: the stationary distribution of the log
+AR(1) (innovation sd 0.18, stationary sd 0.95; income Gini about 0.5). TFP is set so the calibrated economy
+produces y0 per household at 1,811 hours a year. The policy in force in year 0 is
+``reset(options={"policy": ...})`` (default: all zeros).
+
+Episode end
+-----------
+``truncated`` after ``episode_length`` (300) years. ``terminated`` only on an
+economic collapse, with the reason in ``infos[agent]["termination_reason"]``:
+``capital_depleted`` when K' falls below 1 % of its initial level (household
+savings no longer cover government debt). Extreme actions alone never end an
+episode.
+
+Arguments
+---------
+Any field of :class:`~econ_envs.taxai.params.TaxParams`, plus ``preset`` in
+``us2022`` (default) / ``taxai`` / ``dsmfg``. The most used: ``n_households``,
+``task``, ``income_tax`` ("hsv" or "brackets"), ``episode_length``,
+``fiscal_rule_strength``.
+
+Deviations from DSMFG and TaxAI (and why)
+-----------------------------------------
+* Interest rate from the marginal product of capital (both fix r = 4 %); capital from
+  asset-market clearing with depreciation (DSMFG's law K' = (1+r)K + (1-alpha)Y - C - G
+  has no depreciation and explodes to 1e13 GDP per household).
+* Consumption is a share of cash on hand (TaxAI) rather than of post-tax income only
+  (DSMFG), so saving shares in [0, 1] can never produce negative wealth; no rescaling
+  of consumption and no termination for C + G > Y, which cannot happen.
+* Calibration from published facts and a parametric wealth distribution instead of the
+  SCF file (DSMFG uses K/Y = 0.183, an investment share, and SCF assets whose capital
+  income is 6x GDP, so most baselines go bankrupt in year 1); TFP calibrated instead
+  of A = 10; abilities start from the stationary distribution instead of education codes.
+* HSV taxes normalised by mean income/wealth, so tau is a unit-free average rate
+  (DSMFG's x - (1-tau)/(1-xi) x^(1-xi) depends on the currency unit); the wealth tax
+  is never a transfer.
+* A fiscal rule (lump-sum transfers keep debt at its target; 0 restores DSMFG's pure
+  debt finance) and a documented collapse condition instead of termination on Gini
+  thresholds, NaNs or a negative wealth.
+* Policies chosen at t act at t+1 (DSMFG applies them at once, unseen by households).
+* Household utility without the sigmoid (which flattens incentives and rewards
+  early termination), consumption normalised by y0 instead of 1,000 USD.
+* U.S. federal 2022 without DSMFG's undocumented 559.98 USD credit.
+* Super-stars return to the stationary normal-state distribution instead of
+  U(min, max) of current abilities; entries are drawn as a Binomial count.
+
+Version history
+---------------
+* v0: first release.
+"""
+
+from econ_envs.core.registry import EnvSpec, register
+from econ_envs.taxai.env import TaxEnv, parallel_env
+from econ_envs.taxai.params import TaxParams
+
+PLOT_PANELS = (
+    ("GDP per household (USD/yr)", ("gdp_per_household",)),
+    ("Consumption and investment (USD/yr, whole economy)", ("consumption", "investment", "government_spending")),
+    ("Gini coefficients", ("wealth_gini", "income_gini", "disposable_income_gini")),
+    ("Debt and capital (multiples of GDP)", ("debt_to_gdp", "capital_to_gdp")),
+    ("Interest rate (fraction/yr)", ("interest_rate",)),
+    ("Tax revenue (USD/yr)", ("income_tax_revenue", "wealth_tax_revenue", "consumption_tax_revenue", "transfers")),
+    ("Tax rates (fractions)", ("average_income_tax_rate", "tax_to_gdp")),
+    (
+        "Policy in force",
+        (
+            "tau",
+            "xi",
+            "tau_a",
+            "xi_a",
+            "spending_share",
+            "rate_0",
+            "rate_1",
+            "rate_2",
+            "rate_3",
+            "rate_4",
+            "rate_5",
+            "rate_6",
+        ),
+    ),
+)
+
+register(
+    EnvSpec(
+        id="taxai-v0",
+        description="Tax policy: a government and 10-100,000 heterogeneous households (DSMFG/TaxAI, Bewley-Aiyagari)",
+        entry_point="econ_envs.taxai.env:TaxEnv",
+        simulate_policies={
+            "free_market": "econ_envs.taxai.policies:FreeMarketProfile",
+            "us_federal": "econ_envs.taxai.policies:USFederalProfile",
+            "saez": "econ_envs.taxai.policies:SaezProfile",
+        },
+        default_policy="us_federal",
+        plot_panels=PLOT_PANELS,
+        agents_kwarg="n_households",
+    )
+)
+
+GYM_ENVS = {"econ_envs/TaxAI-Planner-v0": "econ_envs.taxai.planner:TaxPlannerEnv"}
+
+__all__ = ["TaxEnv", "TaxParams", "parallel_env"]

@@ -1,0 +1,549 @@
+"""The tax economy's equations as numba kernels on arrays.
+
+No Python objects per household, no randomness (shocks come in as arrays), no
+I/O. Symbols follow the family documentation (``econ_envs.taxai``):
+
+    K, L, Y        capital, effective labour, output          (aggregates)
+    w, r           wage per efficiency hour, net interest rate
+    a, e, h        household wealth, ability, hours
+    p, hhat        saving share of cash on hand, share of the time endowment worked
+    m, c, a'       cash on hand, consumption, next-period wealth
+    B, G, Tr       government debt, spending, lump-sum transfers
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from econ_envs.core.random import ZIG_F, ZIG_K, ZIG_W, binomial_inversion, uniform_from_word, ziggurat_fill
+from econ_envs.core.stats import rank_group_means
+from econ_envs.core.vmath import exp_into, log_into
+
+HSV = 0
+BRACKETS = 1
+
+# Layout of the packed constants passed to :func:`economy_step` (built once per economy).
+KP_TFP, KP_ALPHA, KP_DELTA, KP_HOURS, KP_TAU_C, KP_RULE, KP_DEBT_TARGET, KP_Y0 = 0, 1, 2, 3, 4, 5, 6, 7
+KP_THETA, KP_CHI, KP_ETA, KP_C_FLOOR, KP_DEDUCTION, KP_RHO, KP_SIGMA, KP_STAT_SD = 8, 9, 10, 11, 12, 13, 14, 15
+KP_STAR_E, KP_W0, KP_WEIGHT_FLOOR, KP_MODE, KP_N_TOP, KP_N_BOTTOM, KP_ENTRY, KP_STAY = 16, 17, 18, 19, 20, 21, 22, 23
+KP_SIZE = 24
+# Rows of the per-household block returned by :func:`economy_step`.
+(B_ANEXT, B_LOGE, B_E, B_C, B_Y, B_TINC, B_TW, B_TR, B_UTIL) = range(9)
+B_ROWS = 9
+# Layout of the totals returned by :func:`economy_step`.
+(S_L, S_Y, S_W, S_R, S_G, S_TR, S_C, S_TINC, S_TW, S_TC, S_A, S_B, S_K, S_H, S_YMEAN) = range(15)
+S_SIZE = 15
+
+
+@njit(cache=True, inline="always")
+def production(K: float, L: float, tfp: float, alpha: float) -> float:
+    """Y = A K^alpha L^(1-alpha) (zero if nobody works)."""
+    if L <= 0.0 or K <= 0.0:
+        return 0.0
+    return tfp * K**alpha * L ** (1.0 - alpha)
+
+
+@njit(cache=True)
+def factor_prices(K: float, L: float, tfp: float, alpha: float, delta: float):
+    """Competitive prices from marginal products: w = (1-alpha) Y/L, r = alpha Y/K - delta."""
+    Y = production(K, L, tfp, alpha)
+    w = (1.0 - alpha) * Y / L if L > 0.0 else 0.0
+    r = alpha * Y / K - delta if K > 0.0 else -delta
+    return Y, w, r
+
+
+@njit(cache=True, inline="always")
+def fast_pow(x: float, p: float) -> float:
+    """x**p for x > 0 as exp(p log x) (cheaper than pow here)."""
+    return math.exp(p * math.log(x))
+
+
+@njit(cache=True, inline="always")
+def hsv_tax(x: float, tau: float, xi: float, x_ref: float) -> float:
+    """Heathcote-Storesletten-Violante tax normalised by a reference level.
+
+    After-tax amount (1 - tau) * x_ref^xi * x^(1-xi): tau is the average rate at
+    x = x_ref and xi the progressivity. Returns the tax x - after-tax (negative
+    below the break-even point: a transfer). Zero for x <= 0.
+    """
+    if x <= 0.0:
+        return 0.0
+    if xi == 0.0:
+        return tau * x
+    return x - (1.0 - tau) * x_ref * fast_pow(x / x_ref, 1.0 - xi)
+
+
+@njit(cache=True, inline="always")
+def bracket_tax(y: float, thresholds: np.ndarray, rates: np.ndarray, deduction: float) -> float:
+    """Piecewise-linear income tax on taxable income z = max(0, y - deduction).
+
+    ``thresholds`` are the lower bounds of the brackets (ascending, starting at 0);
+    the last bracket is open-ended.
+    """
+    z = y - deduction
+    if z <= 0.0:
+        return 0.0
+    tax = 0.0
+    K = thresholds.size
+    for k in range(K):
+        lo = thresholds[k]
+        if z <= lo:
+            break
+        hi = thresholds[k + 1] if k + 1 < K else np.inf
+        tax += rates[k] * (min(z, hi) - lo)
+    return tax
+
+
+@njit(cache=True)
+def bracket_tax_rows(y: np.ndarray, thresholds: np.ndarray, rates: np.ndarray, deduction: float) -> np.ndarray:
+    """Bracket tax of y[i] under its own rate row rates[i, :]."""
+    out = np.empty(y.size)
+    for i in range(y.size):
+        out[i] = bracket_tax(y[i], thresholds, rates[i], deduction)
+    return out
+
+
+@njit(cache=True, inline="always")
+def wealth_tax(a: float, tau_a: float, xi_a: float, a_ref: float, r: float) -> float:
+    """HSV-shaped wealth tax, never negative, and never more than the wealth it taxes.
+
+    Capped at a * min(1, 1 + r) so cash on hand stays non-negative even when r < 0.
+    """
+    if a <= 0.0 or (tau_a == 0.0 and xi_a == 0.0):
+        return 0.0
+    t = hsv_tax(a, tau_a, xi_a, a_ref)
+    if t < 0.0:
+        t = 0.0
+    cap = a * min(1.0, 1.0 + r)
+    return t if t < cap else cap
+
+
+@njit(cache=True, inline="always")
+def crra_utility(c: float, theta: float) -> float:
+    """u(c) = log c (theta = 1) or (c^(1-theta) - 1)/(1-theta), c in units of y0."""
+    if theta == 1.0:
+        return math.log(c)
+    return (c ** (1.0 - theta) - 1.0) / (1.0 - theta)
+
+
+@njit(cache=True, inline="always")
+def labour_disutility(hhat: float, chi: float, eta: float) -> float:
+    """chi * hhat^(1+eta) / (1+eta) on the share of the time endowment worked."""
+    if eta == 2.0:
+        return chi * hhat * hhat * hhat / 3.0
+    return chi * hhat ** (1.0 + eta) / (1.0 + eta)
+
+
+@njit(cache=True, error_model="numpy")
+def period_utility(
+    c: np.ndarray,
+    actions: np.ndarray,
+    inv_y0: float,
+    c_floor: float,
+    theta: float,
+    chi: float,
+    eta: float,
+    out: np.ndarray,
+) -> None:
+    """out_i = u(max(c_i / y0, floor)) - chi * hhat_i^(1+eta) / (1+eta) (array form of
+    :func:`crra_utility` and :func:`labour_disutility`)."""
+    n = c.size
+    for i in range(n):
+        cu = c[i] * inv_y0
+        out[i] = cu if cu > c_floor else c_floor
+    log_into(out, out)
+    if theta != 1.0:
+        for i in range(n):
+            out[i] *= 1.0 - theta
+        exp_into(out, out)
+        for i in range(n):
+            out[i] = (out[i] - 1.0) / (1.0 - theta)
+    if eta == 2.0:
+        k = chi / 3.0
+        for i in range(n):
+            h = actions[i, 1]
+            out[i] -= k * h * h * h
+    else:
+        hp = np.empty(n)
+        for i in range(n):
+            h = actions[i, 1]
+            hp[i] = h if h > 0.0 else 1.0
+        log_into(hp, hp)
+        for i in range(n):
+            hp[i] *= 1.0 + eta
+        exp_into(hp, hp)
+        k = chi / (1.0 + eta)
+        for i in range(n):
+            out[i] -= k * hp[i] if actions[i, 1] > 0.0 else 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def hsv_tax_into(x: np.ndarray, tau: float, xi: float, x_ref: float, out: np.ndarray) -> None:
+    """out_i = hsv_tax(x_i, tau, xi, x_ref) for every i (array form of :func:`hsv_tax`)."""
+    n = x.size
+    if xi == 0.0:
+        for i in range(n):
+            out[i] = tau * x[i] if x[i] > 0.0 else 0.0
+        return
+    ratio = np.empty(n)
+    for i in range(n):
+        ratio[i] = x[i] / x_ref if x[i] > 0.0 else 1.0
+    log_into(ratio, ratio)
+    for i in range(n):
+        ratio[i] *= 1.0 - xi
+    exp_into(ratio, ratio)
+    keep = (1.0 - tau) * x_ref
+    for i in range(n):
+        out[i] = x[i] - keep * ratio[i] if x[i] > 0.0 else 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def observation_rows(a: np.ndarray, e: np.ndarray, template: np.ndarray, inv_y0: float) -> np.ndarray:
+    """Rows [a_i / y0, e_i, template...] as float32 (the template is shared by every household)."""
+    n = a.size
+    d = template.size
+    width = 2 + d
+    out = np.empty(n * width, dtype=np.float32)
+    for i in range(n):
+        base = i * width
+        out[base] = a[i] * inv_y0
+        out[base + 1] = e[i]
+        for j in range(d):
+            out[base + 2 + j] = template[j]
+    return out.reshape((n, width))
+
+
+@njit(cache=True, fastmath={"reassoc", "contract", "nsz"}, error_model="numpy")
+def taxable_tail(y: np.ndarray, thresholds: np.ndarray, deduction: float, weight_floor: float):
+    """Upper-tail statistics of taxable income z = max(0, y - deduction) at each threshold.
+
+    share_k = P(z >= z_k); mean_k = E[z | z >= z_k] (z_k if empty); weight_k = share
+    of the total inverse-income welfare weight 1/max(z, floor) held by z >= z_k.
+    Branch-free reductions, one per threshold.
+    """
+    n = y.size
+    K = thresholds.size
+    z = np.empty(n)
+    wt = np.empty(n)
+    wall = 0.0
+    for i in range(n):
+        v = y[i] - deduction
+        v = v if v > 0.0 else 0.0
+        z[i] = v
+        q = 1.0 / (v if v > weight_floor else weight_floor)
+        wt[i] = q
+        wall += q
+    share = np.empty(K)
+    mean = np.empty(K)
+    weight = np.empty(K)
+    for k in range(K):
+        t = thresholds[k]
+        cnt = 0.0
+        tot = 0.0
+        ws = 0.0
+        for i in range(n):
+            f = 1.0 if z[i] >= t else 0.0
+            cnt += f
+            tot += f * z[i]
+            ws += f * wt[i]
+        share[k] = cnt / n
+        mean[k] = tot / cnt if cnt > 0 else t
+        weight[k] = ws / wall if wall > 0 else 0.0
+    return share, mean, weight
+
+
+@njit(cache=True)
+def ability_shocks(raw: np.ndarray, star: np.ndarray, n_star: int, entry: float, stay: float):
+    """Next year's ability shocks from raw 64-bit words (drawn by the env's Generator).
+
+    Returns ``(eps, switch, used)``: N(0,1) innovations (ziggurat), the regime
+    switches - super-star entries (each normal household w.p. ``entry``: a
+    Binomial count by inversion, entrants a uniform subset) and exits (each
+    super-star w.p. 1 - ``stay``) - and the number of words used (-1: too few).
+    """
+    n = star.size
+    eps = np.empty(n)
+    switch = np.zeros(n, dtype=np.bool_)
+    j = ziggurat_fill(raw, eps, ZIG_K, ZIG_W, ZIG_F)
+    if j < 0:
+        return eps, switch, -1
+    m = raw.size
+    if entry > 0.0 and n_star < n:
+        if j >= m:
+            return eps, switch, -1
+        k = binomial_inversion(n - n_star, entry, uniform_from_word(raw[j]))
+        j += 1
+        chosen = 0
+        while chosen < k:
+            if j >= m:
+                return eps, switch, -1
+            i = int(uniform_from_word(raw[j]) * n)
+            j += 1
+            if i < n and not star[i] and not switch[i]:
+                switch[i] = True
+                chosen += 1
+    if n_star > 0:
+        for i in range(n):
+            if star[i]:
+                if j >= m:
+                    return eps, switch, -1
+                if uniform_from_word(raw[j]) >= stay:
+                    switch[i] = True
+                j += 1
+    return eps, switch, j
+
+
+@njit(cache=True, error_model="numpy")
+def economy_step(
+    a: np.ndarray,
+    log_e: np.ndarray,
+    star: np.ndarray,
+    e: np.ndarray,
+    actions: np.ndarray,
+    policy: np.ndarray,
+    policy_next: np.ndarray,
+    raw: np.ndarray,
+    n_star: int,
+    K: float,
+    B: float,
+    y_ref: float,
+    a_ref: float,
+    time_next: float,
+    snapshot: bool,
+    kp: np.ndarray,
+    thresholds: np.ndarray,
+):
+    """One year of the economy (pure: returns new arrays; inputs are not modified).
+
+    1. Labour market: h_i = H hhat_i, L = sum e_i h_i; Y = A K^alpha L^(1-alpha);
+       w = (1-alpha) Y/L, r = alpha Y/K - delta; G = g Y.
+    2. Household budgets: y_i = w e_i h_i + r a_i; income tax T(y_i) (HSV or brackets),
+       wealth tax T_a(a_i); fiscal-rule transfer tr (a levy capped at cash on hand);
+       m_i = a_i + y_i - T - T_a + tr;  c_i = (1-p_i) m_i / (1+tau_c);  a'_i = p_i m_i.
+    3. Government: B' = (1+r) B + G + Tr - (T_inc + T_a + tau_c C); capital from the
+       asset market: K' = A' - B'  (= (1-delta) K + Y - C - G, the resource constraint).
+    4. Ability for next year (two-regime process; shocks from the raw words ``raw``,
+       see :func:`ability_shocks`).
+    5. Observations for next year (``snapshot``: of the current state instead, used at
+       reset; no shocks are drawn then).
+
+    actions[:, 0] = p (share of cash on hand saved), actions[:, 1] = hhat.
+    Returns ``(block, star', household_obs, government_obs, totals, words_used)``
+    (``words_used`` = -1: ``raw`` was too short, call again with more words); ``block`` is
+    (B_ROWS, n) with rows B_* = a', log e', e', c, y, T_inc, T_wealth, transfer, utility;
+    ``totals`` are the S_* scalars followed by the tail statistics (3 x n_brackets).
+    """
+    n = a.size
+    tfp = kp[KP_TFP]
+    alpha = kp[KP_ALPHA]
+    hours = kp[KP_HOURS]
+    tau_c = kp[KP_TAU_C]
+    y0 = kp[KP_Y0]
+    deduction = kp[KP_DEDUCTION]
+    rho = kp[KP_RHO]
+    sigma = kp[KP_SIGMA]
+    stat_sd = kp[KP_STAT_SD]
+    star_e = kp[KP_STAR_E]
+    mode = int(kp[KP_MODE])
+    block = np.empty((B_ROWS, n))
+    a_next = block[B_ANEXT]
+    new_log = block[B_LOGE]
+    new_e = block[B_E]
+    c = block[B_C]
+    y = block[B_Y]
+    t_inc = block[B_TINC]
+    t_w = block[B_TW]
+    transfer = block[B_TR]
+    util = block[B_UTIL]
+
+    # 1. labour market and prices
+    L = 0.0
+    H = 0.0
+    for i in range(n):
+        h = hours * actions[i, 1]
+        H += h
+        L += e[i] * h
+    Y, w, r = factor_prices(K, L, tfp, alpha, kp[KP_DELTA])
+    nb = thresholds.size
+    if mode == HSV:
+        tau = policy[0]
+        xi = policy[1]
+        tau_a = policy[2]
+        xi_a = policy[3]
+        g = policy[4]
+        rates = policy[:0]
+    else:
+        rates = policy[:nb]
+        tau = 0.0
+        xi = 0.0
+        tau_a = policy[nb]
+        xi_a = policy[nb + 1]
+        g = policy[nb + 2]
+    G = g * Y
+    tr = kp[KP_RULE] * (kp[KP_DEBT_TARGET] - B) / n
+    inv_tc = 1.0 / (1.0 + tau_c)
+    inv_y0 = 1.0 / y0
+
+    # 2. household budgets: income, taxes (each in its own tight loop), then cash on hand
+    for i in range(n):
+        y[i] = w * e[i] * hours * actions[i, 1] + r * a[i]
+    if mode == HSV:
+        hsv_tax_into(y, tau, xi, y_ref, t_inc)
+    else:
+        for i in range(n):
+            t_inc[i] = bracket_tax(y[i], thresholds, rates, deduction)
+    if tau_a != 0.0 or xi_a != 0.0:
+        # wealth tax = max(0, HSV on wealth), capped at a * min(1, 1 + r) (see wealth_tax)
+        hsv_tax_into(a, tau_a, xi_a, a_ref, t_w)
+        cap = min(1.0, 1.0 + r)
+        for i in range(n):
+            t = t_w[i] if t_w[i] > 0.0 else 0.0
+            t_w[i] = t if t < a[i] * cap else a[i] * cap
+    else:
+        t_w[:] = 0.0
+    Tr = 0.0
+    C = 0.0
+    T_inc = 0.0
+    T_w = 0.0
+    A_next = 0.0
+    Y_sum = 0.0
+    for i in range(n):
+        m = a[i] + y[i] - t_inc[i] - t_w[i]
+        if m < 0.0:  # only rounding can get here (see wealth_tax); keeps the borrowing limit exact
+            m = 0.0
+        tri = tr if tr >= 0.0 else -min(-tr, m)  # a levy is collected up to cash on hand
+        m += tri
+        p = actions[i, 0]
+        ci = (1.0 - p) * m * inv_tc
+        ai = p * m
+        a_next[i] = ai
+        c[i] = ci
+        transfer[i] = tri
+        Tr += tri
+        C += ci
+        T_inc += t_inc[i]
+        T_w += t_w[i]
+        A_next += ai
+        Y_sum += y[i]
+    T_c = tau_c * C
+    B_next = (1.0 + r) * B + G + Tr - (T_inc + T_w + T_c)
+    K_next = A_next - B_next
+    period_utility(c, actions, inv_y0, kp[KP_C_FLOOR], kp[KP_THETA], kp[KP_CHI], kp[KP_ETA], util)
+
+    # 4. ability for next year
+    if snapshot:
+        eps = np.zeros(n)
+        switch = np.zeros(n, dtype=np.bool_)
+        used = 0
+    else:
+        eps, switch, used = ability_shocks(raw, star, n_star, kp[KP_ENTRY], kp[KP_STAY])
+    new_star = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        s_now = star[i]
+        if switch[i]:
+            s_now = not s_now
+            if star[i]:  # leaving the super-star state: redraw from the stationary distribution
+                new_log[i] = stat_sd * eps[i]
+            else:
+                new_log[i] = log_e[i]
+        elif s_now:
+            new_log[i] = log_e[i]
+        else:
+            new_log[i] = rho * log_e[i] + sigma * eps[i]
+        new_star[i] = s_now
+    exp_into(new_log, new_e)
+    for i in range(n):
+        if new_star[i]:
+            new_e[i] = star_e
+
+    # 5. observations (of next year's state, or of the current one for a reset snapshot)
+    w_state = a if snapshot else a_next
+    e_state = e if snapshot else new_e
+    pol_state = policy if snapshot else policy_next
+    K_state = K if snapshot else K_next
+    B_state = B if snapshot else B_next
+    A_state = 0.0
+    if snapshot:
+        for i in range(n):
+            A_state += a[i]
+    else:
+        A_state = A_next
+    npol = pol_state.size
+    template = np.empty(npol + 6, dtype=np.float32)
+    template[:npol] = pol_state
+    template[npol] = A_state / n * inv_y0
+    template[npol + 1] = Y_sum / n * inv_y0
+    template[npol + 2] = w / kp[KP_W0]
+    template[npol + 3] = r
+    template[npol + 4] = Y / n * inv_y0
+    template[npol + 5] = Tr / n * inv_y0
+    hh_obs = observation_rows(w_state, e_state, template, inv_y0)
+    share, mean, weight = taxable_tail(y, thresholds, deduction, kp[KP_WEIGHT_FLOOR])
+    n_top = int(kp[KP_N_TOP])
+    n_bot = int(kp[KP_N_BOTTOM])
+    top_w, bot_w = rank_group_means(w_state, w_state.reshape((1, n)), n_top, n_bot)
+    ye = np.empty((2, n))
+    ye[0] = y
+    ye[1] = e
+    top_y, bot_y = rank_group_means(y, ye, n_top, n_bot)
+    gov = np.empty(12 + npol + 3 * nb, dtype=np.float32)
+    gov[0] = top_w[0] * inv_y0
+    gov[1] = top_y[0] * inv_y0
+    gov[2] = top_y[1]
+    gov[3] = bot_w[0] * inv_y0
+    gov[4] = bot_y[0] * inv_y0
+    gov[5] = bot_y[1]
+    gov[6] = Y / n * inv_y0
+    gov[7] = K_state / Y if Y > 0.0 else 0.0
+    gov[8] = B_state / Y if Y > 0.0 else 0.0
+    gov[9] = r
+    gov[10] = w / kp[KP_W0]
+    gov[11] = time_next
+    gov[12 : 12 + npol] = pol_state
+    gov[12 + npol : 12 + npol + nb] = share
+    gov[12 + npol + nb : 12 + npol + 2 * nb] = mean * inv_y0
+    gov[12 + npol + 2 * nb :] = weight
+
+    totals = np.empty(S_SIZE + 3 * nb)
+    totals[S_L] = L
+    totals[S_Y] = Y
+    totals[S_W] = w
+    totals[S_R] = r
+    totals[S_G] = G
+    totals[S_TR] = Tr
+    totals[S_C] = C
+    totals[S_TINC] = T_inc
+    totals[S_TW] = T_w
+    totals[S_TC] = T_c
+    totals[S_A] = A_next
+    totals[S_B] = B_next
+    totals[S_K] = K_next
+    totals[S_H] = H
+    totals[S_YMEAN] = Y_sum / n
+    totals[S_SIZE : S_SIZE + nb] = share
+    totals[S_SIZE + nb : S_SIZE + 2 * nb] = mean
+    totals[S_SIZE + 2 * nb :] = weight
+    return block, new_star, hh_obs, gov, totals, used
+
+
+@njit(cache=True)
+def initial_wealth(z: np.ndarray, sigma: float, z_star: float, tail_start: float, tail_alpha: float) -> np.ndarray:
+    """Initial wealth (unscaled) from standard-normal draws: lognormal body, Pareto tail.
+
+    Below the quantile ``tail_start`` (z <= z_star): exp(sigma z). Above it the
+    quantile function continues as a Pareto tail with exponent ``tail_alpha``
+    from the body's value at the splice, so the distribution is continuous.
+    """
+    n = z.size
+    out = np.empty(n)
+    x_star = math.exp(sigma * z_star)
+    for i in range(n):
+        if z[i] <= z_star:
+            out[i] = math.exp(sigma * z[i])
+        else:
+            upper = 0.5 * math.erfc(z[i] / math.sqrt(2.0))  # 1 - Phi(z), accurate in the tail
+            out[i] = x_star * ((1.0 - tail_start) / upper) ** (1.0 / tail_alpha)
+    return out
