@@ -250,7 +250,9 @@ class EconomyEnv(ParallelEnv, ABC):
     def _obs_dict(self, obs: dict[str, np.ndarray], agents: list[str] | None = None) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         for name, ids in self._role_ids.items():
-            arr = obs[name]
+            # one C-ordered copy per step (batched cores may return transposed buffers), so every
+            # agent's observation is a contiguous row
+            arr = np.ascontiguousarray(obs[name])
             out.update(zip(ids, arr))
         return out
 

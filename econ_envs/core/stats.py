@@ -19,6 +19,8 @@ import math
 import numpy as np
 from numba import njit
 
+SMALL_SELECT = 2048  # below this size order statistics copy and quick-select the whole array
+
 
 @njit(cache=True)
 def gini_sorted(xs: np.ndarray) -> float:
@@ -93,7 +95,7 @@ def two_order_statistics(x: np.ndarray, k1: int, k2: int):
     is selected from a full copy.
     """
     n = x.size
-    if n <= 4096:
+    if n <= SMALL_SELECT:
         buf = x.copy()
         v1 = _partition_select(buf, k1)
         v2 = _partition_select(buf, k2)

@@ -97,6 +97,27 @@ def bracket_tax(y: float, thresholds: np.ndarray, rates: np.ndarray, deduction: 
     return tax
 
 
+@njit(cache=True, error_model="numpy")
+def bracket_tax_into(y: np.ndarray, thresholds: np.ndarray, rates: np.ndarray, deduction: float, out: np.ndarray):
+    """out_i = bracket_tax(y_i, ...) for every i, from the tax accumulated below each threshold.
+
+    T(z) = cum_k + rate_k (z - z_k) with k the bracket of z (a branch-free count), so the loop
+    vectorises; identical to :func:`bracket_tax` up to rounding.
+    """
+    K = thresholds.size
+    cum = np.empty(K)
+    cum[0] = 0.0
+    for k in range(1, K):
+        cum[k] = cum[k - 1] + rates[k - 1] * (thresholds[k] - thresholds[k - 1])
+    for i in range(y.size):
+        z = y[i] - deduction
+        z = z if z > 0.0 else 0.0
+        k = 0
+        for j in range(1, K):
+            k += 1 if z >= thresholds[j] else 0
+        out[i] = cum[k] + rates[k] * (z - thresholds[k])
+
+
 @njit(cache=True)
 def bracket_tax_rows(y: np.ndarray, thresholds: np.ndarray, rates: np.ndarray, deduction: float) -> np.ndarray:
     """Bracket tax of y[i] under its own rate row rates[i, :]."""
@@ -202,18 +223,23 @@ def hsv_tax_into(x: np.ndarray, tau: float, xi: float, x_ref: float, out: np.nda
 
 @njit(cache=True, error_model="numpy")
 def observation_rows(a: np.ndarray, e: np.ndarray, template: np.ndarray, inv_y0: float) -> np.ndarray:
-    """Rows [a_i / y0, e_i, template...] as float32 (the template is shared by every household)."""
+    """Rows [a_i / y0, e_i, template...] as float32 (the template is shared by every household).
+
+    Written column by column (vectorised fills) into a (2 + d, n) buffer and returned as its
+    (n, 2 + d) transpose: a Fortran-ordered array whose rows are the observations.
+    """
     n = a.size
     d = template.size
-    width = 2 + d
-    out = np.empty(n * width, dtype=np.float32)
+    out = np.empty((2 + d, n), dtype=np.float32)
     for i in range(n):
-        base = i * width
-        out[base] = a[i] * inv_y0
-        out[base + 1] = e[i]
-        for j in range(d):
-            out[base + 2 + j] = template[j]
-    return out.reshape((n, width))
+        out[0, i] = a[i] * inv_y0
+    for i in range(n):
+        out[1, i] = e[i]
+    for j in range(d):
+        v = template[j]
+        for i in range(n):
+            out[2 + j, i] = v
+    return out.T
 
 
 @njit(cache=True, fastmath={"reassoc", "contract", "nsz"}, error_model="numpy")
@@ -393,8 +419,7 @@ def economy_step(
     if mode == HSV:
         hsv_tax_into(y, tau, xi, y_ref, t_inc)
     else:
-        for i in range(n):
-            t_inc[i] = bracket_tax(y[i], thresholds, rates, deduction)
+        bracket_tax_into(y, thresholds, rates, deduction, t_inc)
     if tau_a != 0.0 or xi_a != 0.0:
         # wealth tax = max(0, HSV on wealth), capped at a * min(1, 1 + r) (see wealth_tax)
         hsv_tax_into(a, tau_a, xi_a, a_ref, t_w)
