@@ -27,10 +27,15 @@ government     income_tax="hsv" (default), 5 dims:    6 rank-group means (top-10
                rate per bracket in [0, 1], then       income: share of households at or above,
                tau_a, xi_a, G/Y.                      their mean taxable income / y0, and their
                                                       share of inverse-income welfare weight.
-household_i    2 dims in [0, 1]: p = share of cash    [wealth / y0, ability, policy in force...,
-               on hand saved; hhat = share of the     mean wealth / y0, mean income / y0, wage
-               time endowment (3,893.33 h/yr)         index, interest rate (fraction/yr), GDP per
-               worked.                                household / y0, last lump-sum transfer / y0]
+household_i    2 dims in [0, 1]: p = share of cash    [wealth / y0, ability; the policy in force
+               on hand saved; hhat = share of the     as it affects households, the same for HSV
+               time endowment (3,893.33 h/yr)         and brackets: average and marginal income-tax
+               worked.                                rates at 0.5, 1, 2 and 5 x mean income,
+                                                      average wealth-tax rate at 1 and 10 x mean
+                                                      wealth, G/Y; then mean wealth / y0, mean
+                                                      income / y0, wage index, interest rate
+                                                      (fraction/yr), GDP per household / y0, last
+                                                      lump-sum transfer / y0] (19 dims)
 =============  =====================================  ===============================================
 
 Names of every observation component: ``env.government_obs_names()`` and

@@ -30,6 +30,12 @@ GROUP_NAMES = (
     "bottom50_income",
     "bottom50_ability",
 )
+POLICY_FEATURE_NAMES = (
+    *(f"avg_income_tax_{m:g}y" for m in kr.INCOME_POINTS),
+    *(f"marginal_income_tax_{m:g}y" for m in kr.INCOME_POINTS),
+    *(f"avg_wealth_tax_{m:g}a" for m in kr.WEALTH_POINTS),
+    "spending_share",
+)
 MACRO_NAMES = ("gdp_per_household", "capital_to_gdp", "debt_to_gdp", "interest_rate", "wage_index", "time")
 
 
@@ -139,7 +145,7 @@ class TaxEconomy:
         self.policy_high = np.asarray(high, dtype=np.float64)
         self.n_top = max(1, self.n // 10)
         self.n_bottom = self.n - self.n // 2
-        self.household_obs_dim = 2 + p.n_policy + len(SUMMARY_NAMES)
+        self.household_obs_dim = 2 + kr.N_POLICY_FEATURES + len(SUMMARY_NAMES)
         self.government_obs_dim = len(GROUP_NAMES) + len(MACRO_NAMES) + p.n_policy + 3 * self.thresholds.size
         self.K_init = self.cal.k0 * self.n
         self.kp = self._packed_constants()
@@ -255,8 +261,7 @@ class TaxEconomy:
         acts = self.default_household_actions()
         out = self._run_kernel(state, acts, pol, snapshot=True)
         snap = TaxRecord(state, acts, out[0], out[4])
-        if snap.y_mean > 0:
-            state.y_ref = snap.y_mean
+        state.y_ref = max(snap.y_mean, 1e-9 * cal.y0)  # the reference the snapshot's features used
         state.prev_Y, state.prev_w, state.prev_r, state.prev_tr = snap.Y, snap.w, snap.r, snap.Tr / n
         self.state = state
         self.last = snap
@@ -357,7 +362,7 @@ class TaxEconomy:
         )
 
     def household_obs_names(self) -> list[str]:
-        return ["wealth", "ability"] + [f"policy_{x}" for x in self.params.policy_names()] + list(SUMMARY_NAMES)
+        return ["wealth", "ability"] + list(POLICY_FEATURE_NAMES) + list(SUMMARY_NAMES)
 
     # --------------------------------------------------------------- aggregates
     def aggregates(self) -> dict[str, float]:

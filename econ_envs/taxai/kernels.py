@@ -322,6 +322,56 @@ def ability_shocks(raw: np.ndarray, star: np.ndarray, n_star: int, entry: float,
     return eps, switch, j
 
 
+INCOME_POINTS = np.array([0.5, 1.0, 2.0, 5.0])  # multiples of mean income where households see tax rates
+WEALTH_POINTS = np.array([1.0, 10.0])  # multiples of mean wealth where households see the wealth-tax rate
+N_POLICY_FEATURES = 2 * INCOME_POINTS.size + WEALTH_POINTS.size + 1
+
+
+@njit(cache=True)
+def policy_features(
+    policy: np.ndarray, mode: int, thresholds: np.ndarray, deduction: float, y_ref: float, a_ref: float
+) -> np.ndarray:
+    """What a household sees of a policy, whatever its parametrisation (HSV or brackets).
+
+    [average income-tax rate at y = m * y_ref for m in INCOME_POINTS,
+     marginal income-tax rate at the same incomes,
+     average wealth-tax rate at a = m * a_ref for m in WEALTH_POINTS,
+     government spending share G/Y].
+    """
+    ni = INCOME_POINTS.size
+    nw = WEALTH_POINTS.size
+    out = np.empty(2 * ni + nw + 1)
+    nb = thresholds.size
+    if mode == HSV:
+        tau, xi, tau_a, xi_a, g = policy[0], policy[1], policy[2], policy[3], policy[4]
+    else:
+        tau, xi = 0.0, 0.0
+        tau_a, xi_a, g = policy[nb], policy[nb + 1], policy[nb + 2]
+    for k in range(ni):
+        y = INCOME_POINTS[k] * y_ref
+        if mode == HSV:
+            avg = hsv_tax(y, tau, xi, y_ref) / y
+            mtr = 1.0 - (1.0 - tau) * (1.0 - xi) * fast_pow(y / y_ref, -xi)
+        else:
+            avg = bracket_tax(y, thresholds, policy[:nb], deduction) / y
+            z = y - deduction
+            mtr = 0.0
+            if z > 0.0:
+                j = 0
+                for b in range(1, nb):
+                    if z >= thresholds[b]:
+                        j = b
+                mtr = policy[j]
+        out[k] = avg
+        out[ni + k] = mtr
+    for k in range(nw):
+        a = WEALTH_POINTS[k] * a_ref
+        t = hsv_tax(a, tau_a, xi_a, a_ref) if (tau_a != 0.0 or xi_a != 0.0) else 0.0
+        out[2 * ni + k] = (t if t > 0.0 else 0.0) / a
+    out[2 * ni + nw] = g
+    return out
+
+
 @njit(cache=True, error_model="numpy")
 def economy_step(
     a: np.ndarray,
@@ -497,14 +547,21 @@ def economy_step(
     else:
         A_state = A_next
     npol = pol_state.size
-    template = np.empty(npol + 6, dtype=np.float32)
-    template[:npol] = pol_state
-    template[npol] = A_state / n * inv_y0
-    template[npol + 1] = Y_sum / n * inv_y0
-    template[npol + 2] = w / kp[KP_W0]
-    template[npol + 3] = r
-    template[npol + 4] = Y / n * inv_y0
-    template[npol + 5] = Tr / n * inv_y0
+    # the HSV references in force with this policy: this year's mean income (reset() adopts the
+    # snapshot's mean income as year 0's reference) and the state's mean wealth
+    ref_floor = 1e-9 * y0  # as TaxEconomy.step floors the references it commits
+    feats = policy_features(
+        pol_state, mode, thresholds, deduction, max(Y_sum / n, ref_floor), max(A_state / n, ref_floor)
+    )
+    nf = feats.size
+    template = np.empty(nf + 6, dtype=np.float32)
+    template[:nf] = feats
+    template[nf] = A_state / n * inv_y0
+    template[nf + 1] = Y_sum / n * inv_y0
+    template[nf + 2] = w / kp[KP_W0]
+    template[nf + 3] = r
+    template[nf + 4] = Y / n * inv_y0
+    template[nf + 5] = Tr / n * inv_y0
     hh_obs = observation_rows(w_state, e_state, template, inv_y0)
     share, mean, weight = taxable_tail(y, thresholds, deduction, kp[KP_WEIGHT_FLOOR])
     n_top = int(kp[KP_N_TOP])

@@ -314,7 +314,7 @@ class HouseholdRule:
 
     def __init__(self, params: TaxParams):
         self.params = params
-        npol = params.n_policy
+        npol = kr.N_POLICY_FEATURES
         self.col_policy = slice(2, 2 + npol)
         self.col_summary = 2 + npol
         self.summary_index = {name: self.col_summary + i for i, name in enumerate(SUMMARY_NAMES)}
@@ -358,7 +358,8 @@ class BufferStock(HouseholdRule):
 
     Hours: hhat = labour_share_0 * (1 - mtr)^(1/eta), clipped to [0, 1], where
     mtr is the household's marginal income-tax rate at its expected income under
-    the policy in force and 1/eta the Frisch elasticity of the model's utility.
+    the policy in force (interpolated from the observed schedule) and 1/eta the
+    Frisch elasticity of the model's utility.
 
     Saving: with permanent income P (expected after-tax labour income plus last
     year's lump-sum transfer) and cash on hand m = (1+r) a + P, the household
@@ -402,22 +403,24 @@ class BufferStock(HouseholdRule):
             raise ValueError("scale must be positive and frisch non-negative")
         self.thresholds = np.asarray(params.bracket_thresholds, dtype=np.float64)
 
-    def _tax_and_mtr(self, y: np.ndarray, policy: np.ndarray, y_ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        p = self.params
-        if p.income_tax == "hsv":
-            tau, xi = policy[:, 0], policy[:, 1]
-            ratio = np.maximum(y, 1e-12) / y_ref
-            after = (1.0 - tau) * y_ref * ratio ** (1.0 - xi)
-            tax = np.where(y > 0, y - after, 0.0)
-            mtr = 1.0 - (1.0 - tau) * (1.0 - xi) * ratio ** (-xi)
-            return tax, mtr
-        K = self.thresholds.size
-        rates = policy[:, :K]
-        z = np.maximum(y - p.standard_deduction, 0.0)
-        idx = np.clip(np.searchsorted(self.thresholds, z, side="right") - 1, 0, K - 1)
-        mtr = np.where(y > p.standard_deduction, rates[np.arange(len(y)), idx], 0.0)
-        tax = kr.bracket_tax_rows(y, self.thresholds, np.ascontiguousarray(rates), p.standard_deduction)
-        return tax, mtr
+    def _tax_and_mtr(self, obs: np.ndarray, y: np.ndarray, y_ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Tax and marginal rate at income ``y``, read off the observed schedule.
+
+        Households observe average and marginal income-tax rates at a few multiples of mean
+        income; between those points the rule interpolates linearly in log income (flat
+        beyond them), whatever the schedule's parametrisation.
+        """
+        pts = np.log(kr.INCOME_POINTS)
+        ni = pts.size
+        avg = obs[:, self.col_policy.start : self.col_policy.start + ni]
+        mtr = obs[:, self.col_policy.start + ni : self.col_policy.start + 2 * ni]
+        x = np.log(np.maximum(y, 1e-9) / y_ref)
+        idx = np.clip(np.searchsorted(pts, x) - 1, 0, ni - 2)
+        w = np.clip((x - pts[idx]) / (pts[idx + 1] - pts[idx]), 0.0, 1.0)
+        rows = np.arange(len(y))
+        a = (1 - w) * avg[rows, idx] + w * avg[rows, idx + 1]
+        m = (1 - w) * mtr[rows, idx] + w * mtr[rows, idx + 1]
+        return np.where(y > 0, a * y, 0.0), m
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         p = self.params
@@ -425,15 +428,14 @@ class BufferStock(HouseholdRule):
         y0 = cal.y0
         a = obs[:, 0] * y0
         e = obs[:, 1]
-        policy = obs[:, self.col_policy]
         y_ref = np.maximum(obs[:, self.summary_index["mean_income"]] * y0, 1e-9 * y0)
         w = obs[:, self.summary_index["wage_index"]] * cal.w0
         r = obs[:, self.summary_index["interest_rate"]]
         labour0 = w * e * p.hours_endowment * p.labour_share_0
-        _, mtr = self._tax_and_mtr(labour0 + r * a, policy, y_ref)
+        _, mtr = self._tax_and_mtr(obs, labour0 + r * a, y_ref)
         hhat = np.clip(p.labour_share_0 * np.maximum(1.0 - mtr, 0.0) ** self.frisch, 0.0, 1.0)
         labour = w * e * p.hours_endowment * hhat
-        tax, _ = self._tax_and_mtr(labour, policy, y_ref)
+        tax, _ = self._tax_and_mtr(obs, labour, y_ref)
         transfer = obs[:, self.summary_index["transfer"]] * y0
         P = np.maximum(labour - tax + transfer, 1e-3 * y0)
         m = np.maximum((1.0 + r) * a + P, 0.0)
@@ -531,3 +533,30 @@ __all__ = [
     "make_government_policy",
     "make_household_policy",
 ]
+
+
+def make_rule(name: str, env_config: dict[str, Any] | None = None, **kwargs: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """A stateless rule as a batched callable, built for the economy ``env_config`` describes.
+
+    Used by RLlib's frozen baseline modules (``econ_envs.rllib.modules.FrozenRuleModule``):
+    household rules map (B, obs_dim) to (B, 2); government rules map (B, gov_obs_dim) to
+    (B, n_policy). The adaptive Saez rule keeps state across an episode, which a module
+    shared by many episodes cannot, so it is refused here.
+    """
+    cfg = dict(env_config or {})
+    if name == "saez":
+        raise ValueError("the Saez rule is adaptive (it learns across an episode) and cannot be a frozen module")
+    if name in GOVERNMENT_RULES:
+        cfg.update({k: v for k, v in GOVERNMENT_RULES[name].env_overrides.items() if k not in cfg})
+    params = TaxParams.from_kwargs(**cfg)
+    if name in HOUSEHOLD_RULES:
+        return HOUSEHOLD_RULES[name](params, **kwargs)
+    if name in GOVERNMENT_RULES:
+        gov = GOVERNMENT_RULES[name](params, **kwargs)
+
+        def batched(obs: np.ndarray) -> np.ndarray:
+            x = np.asarray(obs)
+            return np.stack([gov(row) for row in x.reshape(-1, x.shape[-1])])
+
+        return batched
+    raise ValueError(f"unknown rule {name!r}; choose from {sorted(HOUSEHOLD_RULES) + sorted(GOVERNMENT_RULES)}")

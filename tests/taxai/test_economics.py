@@ -48,8 +48,13 @@ def test_policy_chosen_now_takes_effect_next_year():
     env.step_batch({"government": high[None], "household": hh})
     assert env.economy.last.t_inc.sum() == 0.0  # year 0 ran under the reset policy (zeros)
     assert np.allclose(env.economy.state.policy, high)
-    obs = env.batch_observations()
-    assert np.allclose(obs["household"][:, 2:7], high, atol=1e-7)  # households see what they will face
+    obs = env.batch_observations()["household"]
+    names = env.household_obs_names()
+    # households see the schedule they will face: HSV's average rate at mean income is tau
+    assert np.allclose(obs[:, names.index("avg_income_tax_1y")], 0.3, atol=1e-6)
+    assert np.allclose(obs[:, names.index("spending_share")], 0.1, atol=1e-7)
+    mtr = obs[:, names.index("marginal_income_tax_1y")]
+    assert np.allclose(mtr, 1 - 0.7 * 0.8, atol=1e-6)  # T'(ybar) = 1 - (1 - tau)(1 - xi)
     env.step_batch({"government": np.zeros((1, 5)), "household": hh})
     assert env.economy.last.t_inc.sum() > 0.0
     assert env.aggregates()["spending_share"] == pytest.approx(0.1)
@@ -163,3 +168,23 @@ def test_household_reward_is_the_documented_utility():
     expected = np.log(np.maximum(c / 69_919.51, 1e-3)) - 10 * hh[:, 1] ** 3 / 3
     np.testing.assert_allclose(res.rewards["household"], expected, rtol=1e-12, atol=1e-12)
     assert np.all(np.isfinite(res.rewards["household"]))  # zero consumption is floored, not -inf
+
+
+def test_households_see_the_same_features_whatever_the_parametrisation():
+    """A bracket schedule and an HSV schedule are described by the same household columns."""
+    from econ_envs.taxai import kernels as kr
+
+    t = np.asarray(US2022_BRACKETS)
+    rates = np.asarray(US2022_RATES)
+    pol = np.concatenate([rates, [0.0, 0.0, 0.05]])
+    f = kr.policy_features(pol, kr.BRACKETS, t, 12_950.0, 70_000.0, 300_000.0)
+    ni = kr.INCOME_POINTS.size
+    for k, m in enumerate(kr.INCOME_POINTS):
+        y = m * 70_000.0
+        assert f[k] == pytest.approx(kr.bracket_tax(y, t, rates, 12_950.0) / y)
+    assert f[ni + 1] == 0.22  # marginal rate at 70,000 USD: taxable 57,050 -> 22 % bracket
+    assert f[ni + 3] == 0.35  # at 350,000 USD: taxable 337,050 -> 35 % bracket
+    assert f[-1] == 0.05
+    h = kr.policy_features(np.array([0.2, 0.1, 0.02, 0.0, 0.0]), kr.HSV, t, 12_950.0, 70_000.0, 300_000.0)
+    assert h[1] == pytest.approx(0.2) and h[2 * ni] == pytest.approx(0.02) and h[2 * ni + 1] == pytest.approx(0.02)
+    assert f.shape == h.shape == (kr.N_POLICY_FEATURES,)
