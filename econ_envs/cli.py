@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from econ_envs.core.params import parse_assignments
 
@@ -74,6 +75,68 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _need_rllib() -> None:
+    try:
+        import ray  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError as exc:
+        raise ValueError(f"this command needs Ray RLlib and torch: pip install 'econ-envs[rllib]' ({exc})") from None
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    _need_rllib()
+    from econ_envs.rllib.train import train
+
+    stats = train(
+        args.config,
+        parse_assignments(args.set),
+        address=args.address,
+        num_env_runners=args.num_env_runners,
+        num_gpus_per_learner=args.num_gpus_per_learner,
+        stop_iters=args.stop_iters,
+        out=args.out,
+        resume=args.resume,
+        checkpoint_every=args.checkpoint_every,
+        wandb=args.wandb,
+        verbose=0 if args.quiet else 1,
+    )
+    keys = ("config", "iterations", "episode_return_mean_last", "episode_return_mean_best", "wall_time_s", "checkpoint")
+    print(json.dumps({k: stats.get(k) for k in keys}))
+    print(f"wrote train_stats.json, training_curves.png, agent_rewards.png in {Path(stats['experiment_dir']).parent}")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    _need_rllib()
+    from econ_envs.rllib.evaluate import evaluate
+
+    summary = evaluate(args.checkpoint, episodes=args.episodes, out=args.out)
+    print(open(Path(summary["out"]) / "comparison.md").read())
+    print(f"wrote comparison.csv/.md, comparison.png and histories/ in {summary['out']}")
+    return 0
+
+
+def _cmd_best_response(args: argparse.Namespace) -> int:
+    _need_rllib()
+    from econ_envs.rllib.best_response import best_response
+
+    res = best_response(args.checkpoint, args.role, iters=args.iters, episodes=args.episodes,
+                        deviators=args.deviators, out=args.out)  # fmt: skip
+    print(json.dumps({k: res[k] for k in ("role", "deviators", "return_before", "return_after", "gain",
+                                          "relative_gain", "other_modules_unchanged")}))  # fmt: skip
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    _need_rllib()
+    from econ_envs.rllib.sweep import sweep
+
+    res = sweep(args.config, parse_assignments(args.set), num_samples=args.num_samples, stop_iters=args.stop_iters,
+                out=args.out, address=args.address)  # fmt: skip
+    print(json.dumps({k: res[k] for k in ("config", "best_config", "best_value", "out")}, default=str))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="econ-envs", description="Multi-agent economies for RL research.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -100,6 +163,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="environment argument")
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("train", help="train an rllib_configs experiment under Ray Tune")
+    p.add_argument("config", help="experiment name in rllib_configs/ (e.g. taxai_dsmfg) or a path to a .py file")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="argument of the experiment")
+    p.add_argument("--address", default=None, help="join this Ray cluster (e.g. auto or HEAD:6379)")
+    p.add_argument("--num-env-runners", type=int, default=None)
+    p.add_argument("--num-gpus-per-learner", type=float, default=None)
+    p.add_argument("--stop-iters", type=int, default=None)
+    p.add_argument("--checkpoint-every", type=int, default=5, help="iterations between checkpoints")
+    p.add_argument("--out", default=None, help="output folder (default runs/train/CONFIG)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
+    p.add_argument("--wandb", action="store_true", help="also log to Weights & Biases (offline without a network)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("evaluate", help="play a checkpoint and the baselines on the same seeds")
+    p.add_argument("checkpoint")
+    p.add_argument("--episodes", type=int, default=5)
+    p.add_argument("--out", default=None)
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("best-response", help="train one role's best response against the frozen others")
+    p.add_argument("checkpoint")
+    p.add_argument("--role", required=True)
+    p.add_argument("--iters", type=int, default=10)
+    p.add_argument("--episodes", type=int, default=3)
+    p.add_argument("--deviators", default="one", choices=["one", "all"])
+    p.add_argument("--out", default=None)
+    p.set_defaults(func=_cmd_best_response)
+
+    p = sub.add_parser("sweep", help="hyper-parameter sweep of an experiment with Ray Tune")
+    p.add_argument("config")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--num-samples", type=int, default=4)
+    p.add_argument("--stop-iters", type=int, default=None)
+    p.add_argument("--address", default=None)
+    p.add_argument("--out", default=None)
+    p.set_defaults(func=_cmd_sweep)
     return parser
 
 

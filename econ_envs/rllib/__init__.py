@@ -1,0 +1,1 @@
+"""RLlib integration (the only package code that imports ray)."""

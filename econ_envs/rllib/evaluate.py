@@ -1,0 +1,287 @@
+"""Evaluate a trained checkpoint against the family's baselines on the same seeds.
+
+``econ-envs evaluate CHECKPOINT [--episodes K] [--out DIR]``. Restores the
+algorithm from the checkpoint, plays its modules deterministically (the mean
+action) and the family's rule baselines on the same evaluation seeds, and writes:
+
+* ``comparison.csv`` / ``comparison.md`` - one row per (government, households)
+  pair: mean +- sd over episodes of the task reward and the economy's key metrics;
+* ``histories/`` - the aggregates of every year of every episode, one CSV each;
+* ``comparison.png`` - the task metric and welfare by government, and GDP over time.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import econ_envs
+from econ_envs.core.simulate import write_history
+from econ_envs.rllib.population import module_actions
+
+EVAL_SEED0 = 10_000  # evaluation seeds start here (training uses small seeds)
+
+
+def load_checkpoint(checkpoint: str | Path) -> Any:
+    """The Algorithm saved in ``checkpoint`` (a Tune/RLlib checkpoint folder)."""
+    from ray.rllib.algorithms.algorithm import Algorithm
+
+    from econ_envs.rllib.env import register_economies
+    from econ_envs.rllib.train import init_ray
+
+    path = Path(checkpoint)
+    if not path.is_dir():
+        raise ValueError(f"checkpoint {path} is not a folder")
+    if not (path / "algorithm_state.pkl").exists() and not (path / "rllib_checkpoint.json").exists():
+        raise ValueError(f"{path} does not look like an RLlib checkpoint (no algorithm_state.pkl)")
+    init_ray()
+    register_economies()
+    try:
+        return Algorithm.from_checkpoint(str(path))
+    except Exception as exc:  # corrupt or incompatible checkpoint: say so plainly
+        raise ValueError(f"could not restore the checkpoint in {path}: {type(exc).__name__}: {exc}") from exc
+
+
+def module_actor(module: Any, space: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """A deterministic policy (observations -> env actions) from an RLModule."""
+
+    def act(obs: np.ndarray) -> np.ndarray:
+        return module_actions(module, obs, space, explore=False)["env"]
+
+    return act
+
+
+def play(
+    env_id: str,
+    env_config: dict[str, Any],
+    actors: dict[str, Callable[[np.ndarray], np.ndarray]],
+    seed: int,
+    reset_hook: Callable[[Any, int], None] | None = None,
+) -> tuple[list[dict[str, float]], dict[str, float], str]:
+    """One episode with ``actors`` (role -> policy); returns (history rows, role returns, end reason)."""
+    env = econ_envs.make(env_id, **env_config)
+    if reset_hook is not None:
+        reset_hook(env, seed)
+    else:
+        env.reset_batch(seed=seed)
+    returns = {name: 0.0 for name in env.roles}
+    rows: list[dict[str, float]] = []
+    reason = "step limit"
+    while not env.episode_over:
+        obs = env.batch_observations()
+        res = env.step_batch({name: actors[name](obs[name]) for name in env.roles})
+        for name in env.roles:
+            returns[name] += float(np.sum(res.rewards[name]))
+        rows.append({"step": float(len(rows) + 1), **env.aggregates()})
+        if res.terminated:
+            reason = "terminated: " + res.info.get("termination_reason", "")
+        elif res.truncated:
+            reason = "truncated"
+    return rows, returns, reason
+
+
+def _stats(values: list[float]) -> tuple[float, float]:
+    v = np.asarray(values, dtype=float)
+    return float(np.mean(v)), float(np.std(v))
+
+
+# ------------------------------------------------------------------------------------- taxai
+def _taxai_cases(algo: Any) -> tuple[dict[str, Any], list[tuple[str, str, str, dict[str, Any], Any]]]:
+    """(env_config, cases): each case = (government, households, env_id, env_config, actors factory)."""
+    from econ_envs.taxai import policies as P
+
+    cfg = algo.config
+    env_id = cfg.env
+    env_config = dict(cfg.env_config)
+    planner = env_id == "econ_envs/TaxAI-Planner-v0"
+    hh_rule = env_config.pop("household_policy", "buffer_stock") if planner else "buffer_stock"
+    base = {k: v for k, v in env_config.items()}
+    proto = econ_envs.make("taxai-v0", **base)
+    if planner:
+        gov_module = algo.get_module()
+        hh_module = None
+    else:
+        mapping = cfg.policy_mapping_fn
+        gov_module = algo.get_module(mapping("government", None))
+        hh_module = algo.get_module(mapping("household_0", None))
+    gov_learned = gov_module if not _is_rule(gov_module) else None
+    hh_learned = hh_module if hh_module is not None and not _is_rule(hh_module) else None
+    households = {"buffer_stock": None}
+    if hh_learned is not None:
+        households = {"learned": hh_learned, hh_rule: None}
+    elif hh_module is not None and _is_rule(hh_module):
+        households = {"rule_module": hh_module}
+    cases = []
+    for hh_name, hh_mod in households.items():
+        govs: list[tuple[str, Any]] = []
+        if gov_learned is not None:
+            govs.append(("learned", gov_learned))
+        govs += [("free_market", None), ("us_federal", None), ("saez", None)]
+        for gov_name, gov_mod in govs:
+            ec = dict(base)
+            if gov_mod is None:
+                ec.update({k: v for k, v in P.GOVERNMENT_RULES[gov_name].env_overrides.items()})
+            cases.append((gov_name, hh_name, "taxai-v0", ec, (gov_name, gov_mod, hh_name, hh_mod)))
+    del proto
+    return base, cases
+
+
+def _is_rule(module: Any) -> bool:
+    from econ_envs.rllib.modules import FrozenRuleModule
+
+    return isinstance(module, FrozenRuleModule)
+
+
+def _taxai_actors(spec: tuple, env: Any) -> tuple[dict[str, Callable], Callable]:
+    from econ_envs.taxai import policies as P
+
+    gov_name, gov_mod, hh_name, hh_mod = spec
+    gov_space = env.roles["government"].action_space
+    hh_space = env.roles["household"].action_space
+    if gov_mod is not None:
+        gov = module_actor(gov_mod, gov_space)
+        gov_rule = None
+    else:
+        gov_rule = P.make_government_policy(gov_name, env.params)
+
+        def gov(obs: np.ndarray) -> np.ndarray:
+            return gov_rule(obs[0])[None, :]
+
+    if hh_mod is not None:
+        hh = module_actor(hh_mod, hh_space)
+    else:
+        hh = P.make_household_policy(hh_name if hh_name in P.HOUSEHOLD_RULES else "buffer_stock", env.params)
+
+    def reset(env_: Any, seed: int) -> None:
+        if gov_rule is not None:
+            gov_rule.reset(seed)
+            obs, _ = env_.reset_batch(seed=seed)
+            first = gov_rule.initial_action(obs["government"][0])
+            env_.reset_batch(seed=seed, options={"policy": first})
+        else:
+            env_.reset_batch(seed=seed)
+
+    return {"government": gov, "household": hh}, reset
+
+
+def evaluate_taxai(algo: Any, episodes: int, out_dir: Path) -> list[dict[str, Any]]:
+    base, cases = _taxai_cases(algo)
+    task = base.get("task", "gdp")
+    rows_out = []
+    hist_dir = out_dir / "histories"
+    hist_dir.mkdir(parents=True, exist_ok=True)
+    trajectories: dict[str, list[float]] = {}
+    for gov_name, hh_name, env_id, env_config, spec in cases:
+        env = econ_envs.make(env_id, **env_config)
+        actors, reset = _taxai_actors(spec, env)
+        per_ep = []
+        for k in range(episodes):
+            seed = EVAL_SEED0 + k
+            rows, returns, reason = play(env_id, env_config, actors, seed, reset_hook=reset)
+            write_history(rows, hist_dir / f"{gov_name}__{hh_name}__seed{seed}.csv")
+            if k == 0:
+                trajectories[f"{gov_name} / {hh_name}"] = [r["gdp_per_household"] for r in rows]
+            agg = {key: float(np.mean([r[key] for r in rows])) for key in rows[0] if key != "step"}
+            per_ep.append(
+                {
+                    "years": len(rows),
+                    "task_reward_per_year": returns["government"] / len(rows),
+                    "task_reward_total": returns["government"],
+                    "gdp_per_household": agg["gdp_per_household"],
+                    "social_welfare": agg["social_welfare"],
+                    "wealth_gini": agg["wealth_gini"],
+                    "income_gini": agg["income_gini"],
+                    "disposable_income_gini": agg["disposable_income_gini"],
+                    "debt_to_gdp": agg["debt_to_gdp"],
+                    "collapsed": reason.startswith("terminated"),
+                }
+            )
+        row: dict[str, Any] = {"government": gov_name, "households": hh_name, "task": task, "episodes": episodes}
+        for key in per_ep[0]:
+            m, s = _stats([e[key] for e in per_ep])
+            row[key] = m
+            row[f"{key}_sd"] = s
+        rows_out.append(row)
+    _plot_taxai(rows_out, trajectories, out_dir, task)
+    return rows_out
+
+
+def _plot_taxai(rows: list[dict[str, Any]], traj: dict[str, list[float]], out_dir: Path, task: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
+    labels = [f"{r['government']}\n{r['households']}" for r in rows]
+    x = np.arange(len(rows))
+    for ax, key, title in ((axes[0], "task_reward_per_year", f"task reward per year ({task})"),
+                           (axes[1], "social_welfare", "social welfare (mean utility per year)")):  # fmt: skip
+        ax.bar(x, [r[key] for r in rows], yerr=[r[f"{key}_sd"] for r in rows], color="tab:blue", alpha=0.8)
+        ax.set_xticks(x, labels, fontsize=7)
+        ax.set_title(title)
+        ax.grid(alpha=0.3, axis="y")
+    for name, ys in traj.items():
+        axes[2].plot(np.arange(1, len(ys) + 1), ys, label=name, linewidth=1.2)
+    axes[2].set_title("GDP per household (USD/yr), first evaluation seed")
+    axes[2].set_xlabel("year")
+    axes[2].legend(fontsize=7)
+    axes[2].grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out_dir / "comparison.png", dpi=110)
+    plt.close(fig)
+
+
+EVALUATORS: dict[str, Callable[[Any, int, Path], list[dict[str, Any]]]] = {
+    "taxai-v0": evaluate_taxai,
+    "econ_envs/TaxAI-Planner-v0": evaluate_taxai,
+}
+
+
+def write_table(rows: list[dict[str, Any]], out_dir: Path) -> None:
+    keys = list(rows[0].keys())
+    with open(out_dir / "comparison.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+    main = [k for k in keys if not k.endswith("_sd") and k not in ("episodes", "task")]
+    with open(out_dir / "comparison.md", "w") as f:
+        f.write("| " + " | ".join(main) + " |\n|" + "---|" * len(main) + "\n")
+        for r in rows:
+            cells = []
+            for k in main:
+                v = r[k]
+                if isinstance(v, float) and f"{k}_sd" in r:
+                    fmt = "{:,.0f} ± {:,.0f}" if abs(v) >= 1000 else "{:.4g} ± {:.2g}"
+                    cells.append(fmt.format(v, r[f"{k}_sd"]))
+                else:
+                    cells.append(str(v))
+            f.write("| " + " | ".join(cells) + " |\n")
+
+
+def evaluate(checkpoint: str | Path, episodes: int = 5, out: str | Path | None = None) -> dict[str, Any]:
+    """Play the checkpoint's policies and the baselines; write the comparison (see module docstring)."""
+    if episodes < 1:
+        raise ValueError(f"--episodes must be >= 1, got {episodes}")
+    algo = load_checkpoint(checkpoint)
+    try:
+        env_id = algo.config.env
+        if env_id not in EVALUATORS:
+            raise ValueError(f"no evaluator for {env_id!r}; known: {sorted(EVALUATORS)}")
+        out_dir = Path(out) if out is not None else Path(checkpoint).parent / "evaluation"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        rows = EVALUATORS[env_id](algo, episodes, out_dir)
+        write_table(rows, out_dir)
+        summary = {"checkpoint": str(checkpoint), "env": env_id, "episodes": episodes, "rows": rows}
+        with open(out_dir / "evaluation.json", "w") as f:
+            json.dump(summary, f, indent=2, default=lambda o: None if isinstance(o, float) and math.isnan(o) else o)
+        summary["out"] = str(out_dir)
+        return summary
+    finally:
+        algo.stop()

@@ -1,0 +1,288 @@
+"""Building blocks of the experiments in ``rllib_configs/``.
+
+Each experiment file calls one builder here and returns ``(AlgorithmConfig, stop)``.
+The builders know each economy's roles, which role leads, which observation
+columns a mean-field follower encodes separately, and how to switch between the
+per-agent RLlib path (``ParallelPettingZooEnv`` + ``MultiAgentEnvRunner``) and the
+batched population path (:mod:`econ_envs.rllib.population`).
+
+Algorithms: DDPG and MADDPG no longer exist in RLlib (moved to ``rllib_contrib`` in
+2023, which was deleted in Nov 2024). PPO stands in for every actor-critic of the
+seed (DSMFG's bi-DDPG leader, mean-field DDPG followers, MADDPG, independent DDPG):
+it is the new stack's multi-agent actor-critic for continuous Box actions, handles
+hundreds of shared-parameter agents per module with per-agent GAE, and its
+on-policy updates need no replay of 100,000-agent transitions. SAC (continuous,
+off-policy, multi-agent) is the closest relative of DDPG and is used for the
+single-agent planner problem (``taxai_planner --set algo=sac``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from ray.rllib.algorithms.algorithm_config import AlgorithmConfig
+from ray.rllib.algorithms.ppo import PPOConfig
+from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
+from ray.rllib.core.rl_module.rl_module import RLModuleSpec
+from ray.rllib.policy.policy import PolicySpec
+
+import econ_envs
+from econ_envs.rllib.callbacks import EconomyMetrics, stackelberg_schedule, two_phase_curriculum
+from econ_envs.rllib.env import RoleMapping, register_economies
+from econ_envs.rllib.modules import EconMLPModule, FrozenRuleModule, MeanFieldModule, RecurrentModule
+from econ_envs.rllib.population import PopulationPPOConfig
+
+# Above this many agents in a role, tax experiments use the batched population path by default: at
+# 0.3 ms per agent-step the per-agent path is already slower than the batched path's whole step at 32.
+BATCHED_ABOVE = 32
+
+DEFAULT_PPO = {
+    "lr": 3e-4,
+    "gamma": 0.975,  # DSMFG's discount (one step is a year)
+    "lambda_": 0.95,
+    "clip_param": 0.2,
+    "entropy_coeff": 0.0,
+    "vf_loss_coeff": 0.5,
+    "num_epochs": 4,
+    "use_kl_loss": False,  # avoids the stale-KL warning of frozen modules (gotcha G6)
+    "grad_clip": 1.0,
+}
+
+
+def _spaces(env_id: str, env_config: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    env = econ_envs.make(env_id, **dict(env_config))
+    return {name: (role.observation_space, role.action_space) for name, role in env.roles.items()}
+
+
+def module_spec(kind: str, *, groups: dict[str, list[int]] | None = None, **model_config: Any) -> RLModuleSpec:
+    """An RLModuleSpec by short name: ``mlp``, ``meanfield``, ``recurrent`` or ``rule:<factory>``."""
+    if kind == "mlp":
+        return RLModuleSpec(module_class=EconMLPModule, model_config=dict(model_config))
+    if kind == "meanfield":
+        if not groups:
+            raise ValueError("a mean-field module needs observation groups")
+        return RLModuleSpec(module_class=MeanFieldModule, model_config={**model_config, "groups": groups})
+    if kind == "recurrent":
+        cfg = {"max_seq_len": 20, **model_config}
+        return RLModuleSpec(module_class=RecurrentModule, model_config=cfg)
+    if kind.startswith("rule:"):
+        return RLModuleSpec(module_class=FrozenRuleModule, model_config=dict(model_config))
+    raise ValueError(f"unknown module kind {kind!r}: mlp, meanfield, recurrent or rule:<name>")
+
+
+def base_config(
+    env_id: str,
+    env_config: Mapping[str, Any],
+    modules: Mapping[str, RLModuleSpec],
+    role_to_module: Mapping[str, str],
+    *,
+    space_roles: Mapping[str, str] | None = None,
+    batched: bool,
+    rollout_length: int,
+    minibatch_size: int,
+    seed: int | None = 0,
+    ppo: Mapping[str, Any] | None = None,
+    callbacks: list[type] | None = None,
+    trainable: list[str] | None = None,
+    num_env_runners: int = 0,
+    num_envs_per_env_runner: int = 1,
+) -> AlgorithmConfig:
+    """A PPO config for ``env_id`` with one module per role (see module docstring).
+
+    ``role_to_module`` maps each role to the module that acts for it; ``space_roles`` names
+    the role whose spaces a module has when no role maps to it yet (a curriculum's second
+    government, say).
+    """
+    register_economies()
+    env_config = dict(env_config)
+    spaces = _spaces(env_id, env_config)
+    module_roles: dict[str, str] = dict(space_roles or {})
+    for role, mid in role_to_module.items():
+        module_roles.setdefault(mid, role)
+    for mid in modules:
+        if mid not in module_roles:
+            raise ValueError(f"module {mid!r} is used by no role; give its role in space_roles")
+    policies = {
+        mid: PolicySpec(observation_space=spaces[r][0], action_space=spaces[r][1]) for mid, r in module_roles.items()
+    }
+    specs = {}
+    for mid, spec in modules.items():  # explicit spaces: a module no agent maps to yet still builds
+        spec = RLModuleSpec(**{**spec.__dict__})
+        spec.observation_space, spec.action_space = spaces[module_roles[mid]]
+        specs[mid] = spec
+    mapping = RoleMapping({r: m for r, m in role_to_module.items() if r in spaces})
+    cls = PopulationPPOConfig if batched else PPOConfig
+    steps_per_iter = rollout_length * max(1, num_env_runners) * num_envs_per_env_runner
+    cfg = (
+        cls()
+        .environment(env_id, env_config=env_config)
+        .env_runners(
+            num_env_runners=num_env_runners,
+            num_envs_per_env_runner=num_envs_per_env_runner,
+            rollout_fragment_length=rollout_length,
+            num_cpus_per_env_runner=1,
+        )
+        .learners(num_learners=0)
+        .training(
+            train_batch_size_per_learner=max(steps_per_iter, minibatch_size),
+            minibatch_size=minibatch_size,
+            **{**DEFAULT_PPO, **dict(ppo or {})},
+        )
+        .multi_agent(policies=policies, policy_mapping_fn=mapping, policies_to_train=trainable)
+        .rl_module(rl_module_spec=MultiRLModuleSpec(rl_module_specs=specs))
+        .callbacks([EconomyMetrics, *(callbacks or [])])
+        .reporting(metrics_num_episodes_for_smoothing=5)
+        .debugging(seed=seed)
+    )
+    cfg.learner_config_dict = {"module_roles": module_roles}
+    return cfg
+
+
+# ----------------------------------------------------------------------------------------- taxai
+def taxai_obs_groups(env_config: Mapping[str, Any]) -> dict[str, list[int]]:
+    """Household observation columns: own state, the leader's policy in force, the population summary."""
+    env = econ_envs.make("taxai-v0", **{k: v for k, v in env_config.items() if k != "n_households"}, n_households=10)
+    from econ_envs.taxai.economy import POLICY_FEATURE_NAMES
+
+    names = env.household_obs_names()
+    own = [i for i, n in enumerate(names) if n in ("wealth", "ability")]
+    policy = [i for i, n in enumerate(names) if n in POLICY_FEATURE_NAMES]
+    summary = [i for i in range(len(names)) if i not in own and i not in policy]
+    return {"own": own, "policy": policy, "summary": summary}
+
+
+def taxai_experiment(
+    *,
+    n_households: int = 100,
+    task: str = "gdp",
+    households: str = "meanfield",
+    household_inputs: tuple[str, ...] = ("own", "policy", "summary"),
+    government: str = "mlp",
+    stackelberg: bool = True,
+    leader_iters: int = 1,
+    follower_iters: int = 3,
+    curriculum_iters: int = 0,
+    bc_warm_start: bool = False,
+    freeze_households: bool = False,
+    batched: bool | None = None,
+    rollout_length: int | None = None,
+    minibatch_size: int | None = None,
+    stop_iters: int = 200,
+    seed: int = 0,
+    env_overrides: Mapping[str, Any] | None = None,
+    ppo: Mapping[str, Any] | None = None,
+    hidden: tuple[int, ...] = (64, 64),
+) -> tuple[AlgorithmConfig, dict[str, Any]]:
+    """The tax economy with a learning (or rule) government and learning (or rule) households.
+
+    ``households``: ``meanfield`` (own state, policy and population summary encoded separately),
+    ``mlp`` (one MLP on ``household_inputs``), ``recurrent`` (GRU; per-agent path) or
+    ``rule:<buffer_stock|constant_saving>``. ``government``: ``mlp`` or ``rule:<free_market|us_federal>``.
+    ``stackelberg``: alternate follower and leader training (``follower_iters`` then
+    ``leader_iters`` iterations); otherwise both train every iteration. ``curriculum_iters``: the
+    AI Economist's phase 1 length (free-market government while households learn).
+    ``bc_warm_start``: households start from a behaviour-cloned copy of the buffer-stock rule;
+    with ``freeze_households`` they stay there (the seed's "real households + learning government").
+    """
+    env_config = {"n_households": n_households, "task": task, **dict(env_overrides or {})}
+    groups = taxai_obs_groups(env_config)
+    batched = (n_households > BATCHED_ABOVE and not households.startswith("recurrent")) if batched is None else batched
+    if batched and households == "recurrent":
+        raise ValueError("recurrent households need the per-agent path (batched=False)")
+    hidden_cfg = {"hidden": list(hidden)}
+    modules: dict[str, RLModuleSpec] = {}
+    role_to_module = {"government": "government", "household": "household"}
+    if households == "meanfield":
+        modules["household"] = module_spec("meanfield", groups=groups, **hidden_cfg)
+    elif households in ("mlp", "recurrent"):
+        cols = sorted(c for g in household_inputs for c in groups[g])
+        modules["household"] = module_spec(households, inputs=cols, **hidden_cfg)
+    elif households.startswith("rule:"):
+        modules["household"] = module_spec(households, factory="econ_envs.taxai.policies:make_rule",
+                                           kwargs={"name": households[5:], "env_config": env_config})  # fmt: skip
+    else:
+        raise ValueError(f"households must be meanfield, mlp, recurrent or rule:<name>, got {households!r}")
+    if government == "mlp":
+        modules["government"] = module_spec("mlp", **hidden_cfg)
+    elif government.startswith("rule:"):
+        modules["government"] = module_spec(government, factory="econ_envs.taxai.policies:make_rule",
+                                            kwargs={"name": government[5:], "env_config": env_config})  # fmt: skip
+    else:
+        raise ValueError(f"government must be mlp or rule:<name>, got {government!r}")
+    learned = [m for m, s in modules.items() if s.module_class is not FrozenRuleModule]
+    if freeze_households:
+        learned = [m for m in learned if m != "household"]
+    callbacks: list[type] = []
+    trainable = learned
+    space_roles = {}
+    if curriculum_iters > 0:
+        modules["government_rule"] = module_spec("rule:free_market", factory="econ_envs.taxai.policies:make_rule",
+                                                 kwargs={"name": "free_market", "env_config": env_config})  # fmt: skip
+        space_roles["government_rule"] = "government"
+        callbacks.append(two_phase_curriculum("government", "government", "government_rule",
+                                              [m for m in learned if m != "government"], curriculum_iters))  # fmt: skip
+    elif stackelberg and "government" in learned and "household" in learned:
+        callbacks.append(stackelberg_schedule(["government"], ["household"], leader_iters, follower_iters))
+    if bc_warm_start:
+        from econ_envs.rllib.bc import bc_warm_start_callback
+
+        rule_kwargs = {"name": "buffer_stock", "env_config": env_config}
+        callbacks.append(
+            bc_warm_start_callback(
+                "household", "econ_envs.taxai.policies:make_rule", rule_kwargs,
+                env_id="taxai-v0", env_config=env_config, role="household",
+            )
+        )  # fmt: skip
+    T = rollout_length or (100 if batched else 50)
+    mb = minibatch_size or (4096 if batched else 512)
+    cfg = base_config(
+        "taxai-v0", env_config, modules, role_to_module, space_roles=space_roles, batched=batched,
+        rollout_length=T, minibatch_size=mb, seed=seed, ppo=ppo, callbacks=callbacks, trainable=trainable,
+    )  # fmt: skip
+    return cfg, {"training_iteration": stop_iters}
+
+
+def taxai_planner_experiment(
+    *,
+    n_households: int = 100,
+    task: str = "gdp",
+    household_policy: str = "buffer_stock",
+    algo: str = "ppo",
+    stop_iters: int = 100,
+    seed: int = 0,
+    env_overrides: Mapping[str, Any] | None = None,
+) -> tuple[AlgorithmConfig, dict[str, Any]]:
+    """The government learns against rule households (the Gymnasium planner view, single agent)."""
+    register_economies()
+    env_config = {"n_households": n_households, "task": task, "household_policy": household_policy,
+                  **dict(env_overrides or {})}  # fmt: skip
+    if algo == "ppo":
+        cfg = (
+            PPOConfig()
+            .environment("econ_envs/TaxAI-Planner-v0", env_config=env_config)
+            .env_runners(num_env_runners=0, rollout_fragment_length=300)
+            .training(train_batch_size_per_learner=1200, minibatch_size=300, **DEFAULT_PPO)
+            .rl_module(rl_module_spec=module_spec("mlp", hidden=[64, 64]))
+        )
+    elif algo == "sac":
+        from ray.rllib.algorithms.sac import SACConfig
+
+        cfg = (
+            SACConfig()
+            .environment("econ_envs/TaxAI-Planner-v0", env_config=env_config)
+            .env_runners(num_env_runners=0, rollout_fragment_length=1)
+            .training(gamma=0.975, train_batch_size_per_learner=256, num_steps_sampled_before_learning_starts=600)
+        )
+    else:
+        raise ValueError(f"algo must be 'ppo' or 'sac', got {algo!r}")
+    cfg = cfg.learners(num_learners=0).callbacks(EconomyMetrics).debugging(seed=seed)
+    return cfg, {"training_iteration": stop_iters}
+
+
+def unwrap_module_weights(algo: Any, module_id: str) -> dict[str, np.ndarray]:
+    """The current weights of one module on the (first) Learner, as numpy arrays (for tests and analysis)."""
+    state = algo.learner_group.get_state(components=f"learner/rl_module/{module_id}")
+    mod = state["learner"]["rl_module"][module_id]
+    return {k: np.asarray(v) for k, v in mod.items()}

@@ -1,0 +1,18 @@
+"""taxai_dsmfg: DSMFG's method - a Stackelberg leader over mean-field followers.
+
+Households share one mean-field module (own state, the government's schedule and the
+population summary encoded separately); the government leads: followers train for
+3 iterations, then the leader for 1, repeatedly (DSMFG updates both every epoch and
+lets the leader's critic query the followers' response; alternating best responses is
+the standard bi-level approximation available with RLlib's Learners). PPO stands in for
+DSMFG's bi-DDPG/bi-MFRL (see econ_envs.rllib.experiments). Task: GDP per household.
+"""
+
+from econ_envs.rllib.experiments import taxai_experiment
+
+
+def build(**overrides):
+    kwargs = {"n_households": 100, "households": "meanfield", "stackelberg": True, "follower_iters": 3,
+              "leader_iters": 1, "stop_iters": 200}  # fmt: skip
+    kwargs.update(overrides)
+    return taxai_experiment(**kwargs)
