@@ -10,6 +10,10 @@ PPO as in the original.
 
 from econ_envs.rllib.experiments import taxai_experiment
 
+# one small iteration per phase, as CI runs it (per-agent path)
+SMOKE = {"n_households": 10, "batched": False, "rollout_length": 6, "minibatch_size": 32, "curriculum_iters": 1,
+         "stop_iters": 2}  # fmt: skip
+
 
 def build(**overrides):
     kwargs = {"n_households": 100, "households": "mlp", "stackelberg": False, "curriculum_iters": 20,

@@ -8,6 +8,9 @@ fine-tune the cloned households too (the seed's --bc warm start).
 
 from econ_envs.rllib.experiments import taxai_experiment
 
+# one small iteration, as CI runs it
+SMOKE = {"n_households": 16, "batched": True, "rollout_length": 8, "minibatch_size": 64, "stop_iters": 1}
+
 
 def build(**overrides):
     kwargs = {"n_households": 100, "households": "meanfield", "bc_warm_start": True, "freeze_households": True,

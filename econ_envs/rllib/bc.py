@@ -122,7 +122,8 @@ def bc_warm_start_callback(
             def clone(learner: Any) -> float:
                 return behaviour_clone(learner.module[module_id], obs, act, space)
 
-            errors = algorithm.learner_group.foreach_learner(clone)
+            results = algorithm.learner_group.foreach_learner(clone)
+            errors = [r.get() if hasattr(r, "get") else r for r in results]
             algorithm.env_runner_group.sync_weights(
                 from_worker_or_learner_group=algorithm.learner_group, policies=[module_id], inference_only=True
             )

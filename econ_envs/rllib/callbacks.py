@@ -41,10 +41,8 @@ def set_trainable(algorithm: Any, modules: Iterable[str]) -> None:
 
 def trainable_modules(algorithm: Any) -> list[str]:
     """The modules the (first) Learner currently updates."""
-    res = algorithm.learner_group.foreach_learner(lambda learner: learner.config.policies_to_train)
-    ptt = res[0] if isinstance(res, list) else res
-    if hasattr(ptt, "get"):  # CallResult-like wrappers
-        ptt = ptt.get()
+    res = list(algorithm.learner_group.foreach_learner(lambda learner: learner.config.policies_to_train))
+    ptt = res[0].get() if hasattr(res[0], "get") else res[0]
     return sorted(ptt) if ptt is not None else sorted(algorithm.config.policies)
 
 

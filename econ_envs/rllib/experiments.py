@@ -126,8 +126,14 @@ def base_config(
         )
         .learners(num_learners=0)
         .training(
-            train_batch_size_per_learner=max(steps_per_iter, minibatch_size),
-            minibatch_size=minibatch_size,
+            # per-agent path: RLlib counts the train batch in env steps and requires it to match the
+            # rollouts, with minibatches no larger (each module's minibatches are rows of its agents)
+            # (the batched path samples rollout_length steps per economy itself; the nominal batch is a
+            # multiple of the rollouts, as RLlib's config validation asks)
+            train_batch_size_per_learner=(
+                steps_per_iter * max(1, -(-minibatch_size // steps_per_iter)) if batched else steps_per_iter
+            ),
+            minibatch_size=minibatch_size if batched else min(minibatch_size, steps_per_iter),
             **{**DEFAULT_PPO, **dict(ppo or {})},
         )
         .multi_agent(policies=policies, policy_mapping_fn=mapping, policies_to_train=trainable)
@@ -250,6 +256,7 @@ def taxai_planner_experiment(
     task: str = "gdp",
     household_policy: str = "buffer_stock",
     algo: str = "ppo",
+    rollout_length: int = 300,
     stop_iters: int = 100,
     seed: int = 0,
     env_overrides: Mapping[str, Any] | None = None,
@@ -262,8 +269,8 @@ def taxai_planner_experiment(
         cfg = (
             PPOConfig()
             .environment("econ_envs/TaxAI-Planner-v0", env_config=env_config)
-            .env_runners(num_env_runners=0, rollout_fragment_length=300)
-            .training(train_batch_size_per_learner=1200, minibatch_size=300, **DEFAULT_PPO)
+            .env_runners(num_env_runners=0, rollout_fragment_length=rollout_length)
+            .training(train_batch_size_per_learner=4 * rollout_length, minibatch_size=rollout_length, **DEFAULT_PPO)
             .rl_module(rl_module_spec=module_spec("mlp", hidden=[64, 64]))
         )
     elif algo == "sac":

@@ -41,6 +41,7 @@ from ray.rllib.env.env_runner import EnvRunner
 from ray.rllib.evaluation.postprocessing import Postprocessing
 from ray.rllib.policy.sample_batch import MultiAgentBatch, SampleBatch
 from ray.rllib.utils.checkpoints import Checkpointable
+from ray.rllib.utils.spaces.space_utils import unsquash_action
 from ray.rllib.utils.metrics import (
     ALL_MODULES,
     ENV_RUNNER_RESULTS,
@@ -69,6 +70,51 @@ from econ_envs.rllib.env import RoleMapping
 VALUE_CHUNK = 65_536  # rows per value-function forward pass after a rollout
 
 
+def training_columns(
+    obs_ext: np.ndarray,
+    raw: np.ndarray,
+    logp: np.ndarray,
+    dist_inputs: np.ndarray,
+    rewards: np.ndarray,
+    values: np.ndarray,
+    terminated: bool,
+    gamma: float,
+    lambda_: float,
+) -> dict[str, np.ndarray]:
+    """PPO training columns of one episode chunk of n agents, laid out as RLlib's Learner lays them out.
+
+    Inputs are per step: ``obs_ext`` (L + 1, n, d) including the bootstrap observation,
+    ``raw``/``logp``/``dist_inputs`` (L, n, ...), ``rewards`` (L, n) and ``values`` (L + 1, n)
+    = V(obs_ext). Rows are agent-major: [agent 0: steps 0..L-1, bootstrap row, agent 1: ...].
+    The bootstrap row carries flags False, so - exactly as in RLlib's GAE - its advantage
+    continues into the next row of the concatenated batch (the next agent's first step); it is
+    masked out of the loss (LOSS_MASK) but enters the per-module advantage standardisation,
+    which the caller applies over the whole batch. Advantages are returned unstandardised.
+    """
+    L, n = rewards.shape
+    adv = gae_population(values, rewards, terminated, gamma, lambda_)  # (L, n)
+    adv_full = np.zeros((n, L + 1))
+    adv_full[:, :L] = adv.T
+    nxt_v = np.append(values[0, 1:], 0.0)  # V of the next agent's first step
+    nxt_a = np.append(adv[0, 1:], 0.0)
+    adv_full[:, L] = gamma * nxt_v - values[L] + gamma * lambda_ * nxt_a
+    val_full = np.concatenate([values[:L].T, values[L][:, None]], axis=1)  # (n, L + 1)
+    mask = np.ones((n, L + 1), dtype=bool)
+    mask[:, L] = False
+    rew_full = np.zeros((n, L + 1), dtype=np.float32)
+    rew_full[:, :L] = rewards.T
+    return {
+        Columns.OBS: np.swapaxes(obs_ext, 0, 1).reshape(n * (L + 1), -1),
+        Columns.ACTIONS: _agent_major(raw),
+        Columns.ACTION_LOGP: _agent_major(logp),
+        Columns.ACTION_DIST_INPUTS: _agent_major(dist_inputs),
+        Columns.REWARDS: rew_full.reshape(-1),
+        Postprocessing.ADVANTAGES: adv_full.reshape(-1),
+        Postprocessing.VALUE_TARGETS: (adv_full + val_full).reshape(-1).astype(np.float32),
+        Columns.LOSS_MASK: mask.reshape(-1),
+    }
+
+
 def _agent_major(x: np.ndarray) -> np.ndarray:
     """(L, n, ...) per-step arrays -> (n * (L + 1), ...) agent-major rows, the last step duplicated
     for the bootstrap row (as RLlib duplicates the last action and model outputs)."""
@@ -77,10 +123,9 @@ def _agent_major(x: np.ndarray) -> np.ndarray:
 
 
 def unsquash(raw: np.ndarray, space: gym.spaces.Box) -> np.ndarray:
-    """RLlib's normalised-action convention: [-1, 1] -> [low, high], clipped."""
-    low = space.low.astype(np.float64)
-    high = space.high.astype(np.float64)
-    return np.clip(low + (raw.astype(np.float64) + 1.0) * (high - low) / 2.0, low, high)
+    """RLlib's normalised-action convention, [-1, 1] -> [low, high] then clipped, in RLlib's own
+    arithmetic (the space's dtype), so both training paths send bitwise the same actions."""
+    return unsquash_action(np.asarray(raw), space)
 
 
 def gae_population(
@@ -388,40 +433,14 @@ class PopulationEnvRunner(EnvRunner, Checkpointable):
             if not trainable[j]:
                 continue
             b = buf[j]
-            L = len(b["obs"])
             obs = np.stack(b["obs"])  # (L, n, d)
             fin = np.asarray(final_obs[name], dtype=np.float32)
             last = (fin if rows is None else fin[rows])[None]
             obs_ext = np.concatenate([obs, last])  # (L + 1, n, d): bootstrap row appended
             values = self._values(mid, obs_ext)  # (L + 1, n)
             rew = np.stack(b["rew"])  # (L, n)
-            adv = gae_population(values, rew, terminated, gamma, lam)  # (L, n)
-            n = rew.shape[1]
-            raw = np.stack(b["raw"])
-            logp = np.stack(b["logp"])
-            dist = np.stack(b["dist_inputs"])
-            # Agent-major rows [agent0: t0..t_{L-1}, bootstrap, agent1: ...]. The bootstrap row's
-            # advantage follows RLlib: flags False there, so GAE continues into the next row of
-            # the concatenated batch (the next agent's first step); it is masked out of the loss
-            # but enters the advantage standardisation, as in RLlib.
-            adv_full = np.zeros((n, L + 1))
-            adv_full[:, :L] = adv.T
-            nxt_v = np.append(values[0, 1:], 0.0)  # V of the next agent's first step
-            nxt_a = np.append(adv[0, 1:], 0.0)
-            adv_full[:, L] = gamma * nxt_v - values[L] + gamma * lam * nxt_a
-            val_full = np.concatenate([values[:L].T, values[L][:, None]], axis=1)  # (n, L + 1)
-
-            mask = np.ones((n, L + 1), dtype=bool)
-            mask[:, L] = False
-            cols = {
-                Columns.OBS: np.swapaxes(obs_ext, 0, 1).reshape(n * (L + 1), -1),
-                Columns.ACTIONS: _agent_major(raw),
-                Columns.ACTION_LOGP: _agent_major(logp),
-                Columns.ACTION_DIST_INPUTS: _agent_major(dist),
-                Postprocessing.ADVANTAGES: adv_full.reshape(-1),
-                Postprocessing.VALUE_TARGETS: (adv_full + val_full).reshape(-1).astype(np.float32),
-                Columns.LOSS_MASK: mask.reshape(-1),
-            }
+            cols = training_columns(obs_ext, np.stack(b["raw"]), np.stack(b["logp"]), np.stack(b["dist_inputs"]), rew,
+                                    values, terminated, gamma, lam)  # fmt: skip
             if mid in out:  # several slots on one module: concatenate in slot order
                 for c in cols:
                     out[mid][c] = np.concatenate([out[mid][c], cols[c]])
