@@ -41,7 +41,6 @@ from ray.rllib.env.env_runner import EnvRunner
 from ray.rllib.evaluation.postprocessing import Postprocessing
 from ray.rllib.policy.sample_batch import MultiAgentBatch, SampleBatch
 from ray.rllib.utils.checkpoints import Checkpointable
-from ray.rllib.utils.spaces.space_utils import unsquash_action
 from ray.rllib.utils.metrics import (
     ALL_MODULES,
     ENV_RUNNER_RESULTS,
@@ -63,6 +62,7 @@ from ray.rllib.utils.metrics import (
     TIMERS,
     WEIGHTS_SEQ_NO,
 )
+from ray.rllib.utils.spaces.space_utils import unsquash_action
 
 import econ_envs
 from econ_envs.rllib.env import RoleMapping

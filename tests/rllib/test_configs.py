@@ -11,7 +11,7 @@ import rllib_configs
 def test_experiment_trains_one_small_iteration(ray_session, name):
     module = rllib_configs.load(name)
     assert module.__doc__, f"{name} must say what it is and which RLlib algorithm stands in"
-    smoke = dict(getattr(module, "SMOKE"))
+    smoke = dict(module.SMOKE)
     cfg, stop = module.build(**smoke)
     assert "training_iteration" in stop
     algo = cfg.build_algo()

@@ -79,9 +79,9 @@ def test_frozen_cloned_households_stay_frozen(ray_session):
 
 
 def test_save_restore_gives_identical_actions(ray_session, tmp_path):
-    import econ_envs
     from ray.rllib.algorithms.algorithm import Algorithm
 
+    import econ_envs
     from econ_envs.rllib.population import module_actions
 
     cfg, _ = taxai_experiment(**SMALL)
