@@ -102,7 +102,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
     )
     keys = ("config", "iterations", "episode_return_mean_last", "episode_return_mean_best", "wall_time_s", "checkpoint")
     print(json.dumps({k: stats.get(k) for k in keys}))
-    print(f"wrote train_stats.json, training_curves.png, agent_rewards.png in {Path(stats['experiment_dir']).parent}")
+    out_dir = Path(stats["experiment_dir"]).parent
+    print(f"wrote train_stats.json, training_curves.png, agent_rewards.png in {out_dir}")
+    if args.evaluate:
+        from econ_envs.rllib.evaluate import evaluate
+
+        summary = evaluate(stats["checkpoint"], episodes=args.evaluate, out=out_dir / "evaluation")
+        print(open(Path(summary["out"]) / "comparison.md").read())
+        print(f"wrote the comparison with the baselines in {summary['out']}")
     return 0
 
 
@@ -175,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="output folder (default runs/train/CONFIG)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
     p.add_argument("--wandb", action="store_true", help="also log to Weights & Biases (offline without a network)")
+    p.add_argument("--evaluate", type=int, default=0, metavar="K",
+                   help="afterwards, play the final checkpoint and the baselines for K episodes")  # fmt: skip
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_train)
 
