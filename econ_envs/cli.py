@@ -2,7 +2,8 @@
 
 econ-envs list
 econ-envs simulate ENV_ID --policy NAME [--steps T] [--seed S] [--out DIR] [--set key=value ...]
-econ-envs bench ENV_ID --agents N [--steps K] [--repeats R] [--policy NAME] [--set key=value ...]
+econ-envs bench ENV_ID --agents N [--replicas B] [--steps K] [--repeats R] [--policy NAME] [--set key=value ...]
+econ-envs rollout ENV_ID --replicas B --episodes E --out DIR [--policy NAME] [--seed S] [--set key=value ...]
 """
 
 from __future__ import annotations
@@ -69,8 +70,30 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         policy=args.policy,
         seed=args.seed,
         overrides=parse_assignments(args.set),
+        replicas=args.replicas,
     )
     print(json.dumps(result))
+    return 0
+
+
+def _cmd_rollout(args: argparse.Namespace) -> int:
+    import econ_envs
+    from econ_envs.core.registry import load_entry_point
+
+    spec = econ_envs.spec(args.env_id)
+    if spec.rollout_entry_point is None:
+        raise ValueError(f"{args.env_id} has no rollout writer")
+    summary = load_entry_point(spec.rollout_entry_point)(
+        replicas=args.replicas,
+        episodes=args.episodes,
+        out=args.out,
+        policy=args.policy,
+        seed=args.seed,
+        overrides=parse_assignments(args.set),
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+    )
+    print(json.dumps(summary))
     return 0
 
 
@@ -99,7 +122,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--policy", default=None, help="profile whose first actions are replayed")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="environment argument")
+    p.add_argument("--replicas", type=int, default=None,
+                   help="replicas stepped together by the vector interface (economies that have one)")  # fmt: skip
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("rollout", help="write dense rollouts of many replicas (economies that support it)")
+    p.add_argument("env_id")
+    p.add_argument("--replicas", type=int, required=True, help="replicas per episode (the batch B)")
+    p.add_argument("--episodes", type=int, required=True, help="episodes to write")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--policy", default="rule", help="baseline profile (default: rule)")
+    p.add_argument("--seed", type=int, default=0, help="seed of episode 0 (episode e uses seed + e)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="environment argument")
+    p.add_argument("--overwrite", action="store_true", help="replace rollout files already in --out")
+    p.add_argument("--quiet", action="store_true", help="no per-episode progress lines")
+    p.set_defaults(func=_cmd_rollout)
     return parser
 
 
