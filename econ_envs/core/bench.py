@@ -1,7 +1,8 @@
 """Throughput of an economy: ``econ-envs bench ENV_ID --agents N [--steps K]``.
 
 Three paths are timed on the same actions (those of the family's default
-policy profile in its first step, so the rule's own cost is excluded):
+policy profile - or of ``EnvSpec.bench_policy`` when set - in its first step, so
+the rule's own cost is excluded):
 
 * ``core``      - the batched core's step on arrays (no validation, no dicts);
 * ``batch_api`` - ``env.step_batch({role: array})``: the core plus input validation;
@@ -68,7 +69,7 @@ def bench(
             raise ValueError(f"{env_id} has no vector (many-replica) interface; omit --replicas")
     elif spec.vector_entry_point is not None:
         replicas = spec.default_replicas
-    policy = policy or spec.default_policy
+    policy = policy or spec.bench_policy or spec.default_policy
     factory = spec.policy_factory(policy)
     kwargs = dict(getattr(factory, "env_overrides", {}))
     kwargs.update(overrides or {})

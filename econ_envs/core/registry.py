@@ -38,7 +38,8 @@ class EnvSpec:
         simulate_policies: policy-profile name -> ``"module:factory"``; ``factory(env)``
             returns an object with ``reset(env, seed)`` and ``act(env)`` (see
             :mod:`econ_envs.core.simulate`). ``econ-envs simulate --policy NAME`` uses it.
-        default_policy: the profile used when ``--policy`` is omitted (also by ``bench``).
+        default_policy: the profile used when ``--policy`` is omitted (also by ``bench``,
+            unless ``bench_policy`` is set).
         plot_panels: ``(title, (aggregate keys...))`` pairs for ``macro_variables.png``.
         agents_kwarg: the keyword that sets the size of the largest population
             (``econ-envs bench --agents N`` passes ``{agents_kwarg: N}``).
@@ -48,6 +49,8 @@ class EnvSpec:
             ``episode_over``). ``econ-envs bench`` then also reports replica-steps/s.
         default_replicas: replicas ``econ-envs bench`` uses when ``--replicas`` is omitted
             (only with a ``vector_entry_point``; None: no replica benchmark by default).
+        bench_policy: the profile whose actions ``econ-envs bench`` replays when ``--policy``
+            is omitted, for economies whose step cost depends on the actions (None: default_policy).
         rollout_entry_point: optional ``"module:function"`` behind ``econ-envs rollout``;
             called with ``replicas, episodes, out, policy, seed, overrides, overwrite, progress``
             and returning a summary dict.
@@ -63,6 +66,7 @@ class EnvSpec:
     vector_entry_point: str | Callable[..., Any] | None = None
     default_replicas: int | None = None
     rollout_entry_point: str | Callable[..., Any] | None = None
+    bench_policy: str | None = None
 
     def make(self, **kwargs: Any) -> Any:
         return load_entry_point(self.entry_point)(**kwargs)

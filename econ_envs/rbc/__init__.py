@@ -153,7 +153,8 @@ call (threads over replicas): observations (B, count, dim) float32, actions
 by measured speed (bitwise-identical results) and, unless you set it, sets
 ``OMP_WAIT_POLICY=PASSIVE`` before numba starts its OpenMP threads (spinning
 idle threads cost more than they save on a busy machine). ``econ-envs bench
-rbc-v0`` reports replica-steps/s for 128 replicas.
+rbc-v0`` reports replica-steps/s for 128 replicas on uniformly random actions
+(the heaviest case; ``--policy rule`` replays the rule profile's).
 
 Rollouts and baselines
 ----------------------
@@ -234,6 +235,9 @@ register(
         vector_entry_point="econ_envs.rbc.vector:RBCVectorEnv",
         default_replicas=128,
         rollout_entry_point="econ_envs.rbc.rollout:run_rollout",
+        # The step's cost depends on the actions; uniformly random ones are the heaviest case (every
+        # consumer's attempt exceeds its budget, so every utility term is computed).
+        bench_policy="random",
     )
 )
 

@@ -170,7 +170,8 @@ def all_tax_sequences(params: RBCParams, profile: Profile | None = None, max_seq
 def _candidates(params: RBCParams, role: str) -> list[Any]:
     if role == "consumer":
         shares = [round(0.1 * k, 1) for k in range(11)]
-        return [BudgetShare(params, share=s, hours=h) for s in shares for h in params.hours_choices]
+        fixed = [BudgetShare(params, share=s, hours=h, labour="fixed") for s in shares for h in params.hours_choices]
+        return [BudgetShare(params, share=s) for s in shares] + fixed
     if role == "firm":
         fixed = [FixedPriceWage(params, price=p, wage=w) for p in params.price_choices for w in params.wage_choices]
         markups = (0.0, 0.25, 0.5, 1.0)
@@ -183,7 +184,8 @@ def type_best_response(
 ) -> dict[str, Any]:
     """Best rule for a whole agent type against the others' fixed rules (a lower bound on the BR gain).
 
-    Candidates (default): consumers - budget shares 0, 0.1, ..., 1 x every hours choice;
+    Candidates (default): consumers - budget shares 0, 0.1, ..., 1 x (marginal labour supply
+    or every fixed hours choice);
     firms - every fixed (price, wage) pair and cost-plus mark-ups 0/25/50/100 % x every
     wage. The baseline rule of ``profile`` is evaluated in the same batch.
     """

@@ -457,9 +457,16 @@ def step_replicas_serial(
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def observe_replicas(FS, CS, GS, alpha, t, OS, digits, obs_c, obs_f, obs_g):
-    """Observations of every replica at time ``t``."""
+def observe_replicas_parallel(FS, CS, GS, alpha, t, OS, digits, obs_c, obs_f, obs_g):
+    """Observations of every replica at time ``t`` (threads over replicas)."""
     for b in prange(FS.shape[0]):
+        observe_replica(b, FS, CS, GS, alpha, t, OS, digits, obs_c, obs_f, obs_g)
+
+
+@njit(cache=True, error_model="numpy")
+def observe_replicas_serial(FS, CS, GS, alpha, t, OS, digits, obs_c, obs_f, obs_g):
+    """Observations of every replica at time ``t`` (one thread)."""
+    for b in range(FS.shape[0]):
         observe_replica(b, FS, CS, GS, alpha, t, OS, digits, obs_c, obs_f, obs_g)
 
 

@@ -154,33 +154,47 @@ class CostPlus:
 
 
 class BudgetShare:
-    """Spend ``share`` of the budget evenly on the goods in stock; work ``hours`` for the best-paying firm.
+    """Spend ``share`` of the budget evenly on the goods in stock; work for the best-paying firm.
 
     Attempted units of good i = the largest grid choice at or below
     share x budget / (number of goods in stock) / p_i (the top choice for a free
     good, none for a good out of stock). The employer is the firm with the
     highest wage in force, ties spread evenly (consumer j takes the (j mod k)-th
     of the k best-paying firms); ``employer="round_robin"`` assigns firm j mod F.
-    Nobody works if the best wage is below ``min_wage`` ($/hour; default 1: no work for nothing).
+
+    Hours: with ``labour="marginal"`` (default) a consumer works the most hours on
+    the grid when an hour's after-tax wage buys more utility than the hour costs,
+    (1 - tau) w U'(c) / p >= theta_j / 2, and none otherwise (utility is linear in
+    hours, so the optimum is a corner), with p the mean price of the goods it buys
+    and c its attempted units of one of them (U'(c) = (1 + c)^-eta; p and c of
+    all goods if it buys none). With ``labour="fixed"`` it works ``hours`` whenever
+    the best wage is at least ``min_wage`` ($/hour).
     """
 
     def __init__(self, params: RBCParams, share: float = 0.5, hours: float = 520.0, employer: str = "highest_wage",
-                 min_wage: float = 1.0):  # fmt: skip
+                 min_wage: float = 1.0, labour: str = "marginal"):  # fmt: skip
         if not np.isfinite(share) or not 0.0 <= share <= 1.0:
             raise ValueError(f"share must be in [0, 1], got {share!r}")
         if employer not in ("highest_wage", "round_robin"):
             raise ValueError(f"employer must be 'highest_wage' or 'round_robin', got {employer!r}")
+        if labour not in ("marginal", "fixed"):
+            raise ValueError(f"labour must be 'marginal' or 'fixed', got {labour!r}")
         if not np.isfinite(min_wage) or min_wage < 0:
             raise ValueError(f"min_wage must be a finite number >= 0, got {min_wage!r}")
         self.params = params
         self.share = float(share)
-        self.hours_index = _nearest(params.hours_choices, hours, "hours")
-        self.zero_hours_index = int(np.argmin(np.asarray(params.hours_choices)))
+        self.labour = labour
+        hours_grid = np.asarray(params.hours_choices)
+        self.hours_index = (
+            _nearest(params.hours_choices, hours, "hours") if labour == "fixed" else int(np.argmax(hours_grid))
+        )
+        self.zero_hours_index = int(np.argmin(hours_grid))
         self.employer = employer
         self.min_wage = float(min_wage)
         self.layout = RawLayout(params.n_firms)
         self.units = np.asarray(params.consumption_choices, dtype=np.float64)
-        self.name = f"budget_share({share:g},{hours:g})"
+        tag = "marginal" if labour == "marginal" else f"{hours:g}h"
+        self.name = f"budget_share({share:g},{tag})"
 
     def __call__(self, obs: Any) -> np.ndarray:
         p, lay = self.params, self.layout
@@ -199,7 +213,19 @@ class BudgetShare:
         out[..., :F] = idx
         wages = x[..., lay.wage]
         best = wages.max(-1)
-        out[..., F] = np.where(best >= self.min_wage, self.hours_index, self.zero_hours_index)
+        if self.labour == "fixed":
+            works = best >= self.min_wage
+        else:
+            buys = in_stock & (idx > 0)
+            use = np.where(buys.any(-1, keepdims=True), buys, True)
+            k = use.sum(-1)
+            p_ref = (prices * use).sum(-1) / k
+            c_ref = (self.units[idx] * use).sum(-1) / k
+            gain = (1.0 - x[..., lay.income_tax]) * best * (1.0 + c_ref) ** (-p.crra)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                per_hour = np.where(p_ref > 0.0, gain / np.where(p_ref > 0.0, p_ref, 1.0), np.inf * (gain > 0))
+            works = (best > 0.0) & (per_hour >= 0.5 * x[..., lay.theta])
+        out[..., F] = np.where(works, self.hours_index, self.zero_hours_index)
         j = np.arange(n).reshape((1,) * (x.ndim - 2) + (n,))
         if self.employer == "round_robin":
             out[..., F + 1] = np.broadcast_to(j % F, x.shape[:-1])
@@ -283,11 +309,11 @@ class Profile:
 
 
 def rule_profile(params: RBCParams, income_tax: float = 0.2, corporate_tax: float = 0.2, markup: float = 0.25,
-                 wage: float = 22.0, share: float = 0.5, hours: float = 520.0) -> Profile:  # fmt: skip
-    """Fixed taxes, cost-plus firms and budget-share consumers (the default baseline)."""
+                 wage: float = 11.0, share: float = 0.5) -> Profile:  # fmt: skip
+    """Fixed taxes, cost-plus firms and budget-share consumers with marginal labour supply (the baseline)."""
     return Profile(
         {
-            "consumer": BudgetShare(params, share=share, hours=hours),
+            "consumer": BudgetShare(params, share=share),
             "firm": CostPlus(params, markup=markup, wage=wage),
             "government": FixedTax(params, income_tax, corporate_tax),
         },

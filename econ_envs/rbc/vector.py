@@ -461,8 +461,15 @@ class RBCVectorEnv:
     def _observe(self, st: RBCState, scales: np.ndarray, digits: bool, dims: dict[str, int]) -> dict[str, np.ndarray]:
         B = self.n_replicas
         obs = {r: np.empty((B, self.counts[r], dims[r]), dtype=np.float32) for r in ROLES}
-        kr.observe_replicas(st.FS, st.CS, st.GS, self.alpha, float(st.t), scales, digits,
-                            obs["consumer"], obs["firm"], obs["government"])  # fmt: skip
+        args = (st.FS, st.CS, st.GS, self.alpha, float(st.t), scales, digits, obs["consumer"], obs["firm"],
+                obs["government"])  # fmt: skip
+        # writing observations is cheap: threads pay off only for large batches (a thread start-up on a busy
+        # machine can cost milliseconds)
+        if self._tuner.fixed is not False and B * (self.n_consumers + self.n_firms) * dims["consumer"] >= 4_000_000:
+            with numba.parallel_chunksize(2):
+                kr.observe_replicas_parallel(*args)
+        else:
+            kr.observe_replicas_serial(*args)
         return obs
 
     # --------------------------------------------------------------------- step

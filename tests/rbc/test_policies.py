@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from econ_envs.rbc.params import RBCParams
 from econ_envs.rbc.policies import BudgetShare, CostPlus, FixedPriceWage, FixedTax, RandomActions, rule_profile
 from econ_envs.rbc.vector import RBCVectorEnv
 
@@ -19,11 +20,15 @@ def raw():
 
 def test_budget_share_spends_at_most_its_share(raw):
     venv, obs = raw
-    rule = BudgetShare(venv.params, share=0.3, hours=780.0)
+    rule = BudgetShare(venv.params, share=0.3, hours=780.0, labour="fixed")
     a = rule(obs["consumer"])
     assert a.shape == (3, 40, 7) and a.dtype == np.int64
     F = 5
-    prices, stock, budget = obs["consumer"][..., :F], obs["consumer"][..., 2 * F : 3 * F], obs["consumer"][..., 21]
+    prices, stock, budget = (
+        obs["consumer"][..., :F],
+        obs["consumer"][..., 2 * F : 3 * F],
+        obs["consumer"][..., 4 * F + 3],
+    )
     spend = (venv.consumption_choices[a[..., :F]] * prices).sum(-1)
     assert np.all(spend <= 0.3 * budget + 1e-6)
     assert np.all(a[..., :F][stock <= 0] == 0)  # nothing attempted from an empty shelf
@@ -40,8 +45,24 @@ def test_budget_share_spends_at_most_its_share(raw):
 def test_nobody_works_for_nothing():
     venv = RBCVectorEnv(n_consumers=6, n_firms=2)  # initial wages are 0
     venv.reset()
-    a = BudgetShare(venv.params)(venv.raw_observations()["consumer"])
-    assert np.all(a[..., 2] == 0)
+    for labour in ("marginal", "fixed"):
+        a = BudgetShare(venv.params, labour=labour)(venv.raw_observations()["consumer"])
+        assert np.all(a[..., 2] == 0)
+
+
+def test_marginal_labour_supply_compares_wage_value_with_disutility():
+    p = RBCParams(n_consumers=100, n_firms=2, initial_wage=11.0, initial_price=2000.0)
+    venv = RBCVectorEnv(p)
+    venv.reset()
+    raw = venv.raw_observations()["consumer"].copy()
+    rule = BudgetShare(p)
+    # nothing in stock: p = 2000 (mean price), c = 0 -> an hour is worth (1 - tau) 11 / 2000 utils
+    for tau in (0.0, 0.4, 0.8):
+        raw[..., 4 * 2] = tau
+        hours = rule(raw)[0, :, 2]
+        works = (1 - tau) * 11 / 2000 >= 0.5 * raw[0, :, 4 * 2 + 4]
+        assert np.array_equal(hours == 4, works) and np.all((hours == 0) | (hours == 4))
+    assert works.sum() < 100  # taxes make the consumers with the highest disutility stop working
 
 
 def test_cost_plus_prices_cover_unit_labour_cost(raw):
