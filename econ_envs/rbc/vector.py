@@ -177,41 +177,63 @@ class _ModeTuner:
 
     Each replica is computed by the same code in both kernels, so the choice changes
     only the speed. With ``fixed`` set, that mode is always used. Otherwise, when threads
-    are available and there are enough replicas, the tuner keeps a moving average of the
-    time per step of each kernel, uses the faster one, and re-measures the other every
-    ``probe_every`` steps: on a shared machine another process on one core can make the
-    threaded kernel slower than the serial one, and that changes over time.
+    are available and there are enough replicas, the tuner runs the kernel that has been
+    faster (moving average of the time per step) and now and then times a few steps of
+    the other: on a shared machine another process on one core can make the threaded
+    kernel much slower than the serial one (a thread descheduled mid-step stalls the
+    whole step), and that changes over time. It switches only if the other kernel's mean
+    over the probe is at least 10 % faster; a probe that loses doubles the wait before the
+    next one (16 steps up to 1,024), so probing costs little.
     """
 
-    probe_every = 32
+    min_interval = 16
+    max_interval = 1024
+    probe_len = 4
+    margin = 0.9
 
     def __init__(self, fixed: bool | None, can_thread: bool, enough_replicas: bool):
         self.fixed = fixed if fixed is not None else (None if (can_thread and enough_replicas) else False)
         if self.fixed and not can_thread:
             self.fixed = False  # one numba thread: the parallel kernel would run serially anyway
         self.avg = {True: 0.0, False: 0.0}
-        self.seen = {True: 0, False: 0}
+        self.current = False  # start serial, probe the threads first
+        self.interval = self.min_interval
+        self.next_probe = 2  # after one call that may include compilation, and one timed call
+        self.probe: list[float] = []
         self.calls = 0
         self.parallel_calls = 0
+        self.timed = 0
 
     def choose(self) -> bool:
         self.calls += 1
         if self.fixed is not None:
             return self.fixed
-        # the first call of each kernel may compile it: measure each kernel twice before comparing
-        for mode in (True, False):
-            if self.seen[mode] < 2:
-                return mode
-        best = self.avg[True] <= self.avg[False]
-        return (not best) if self.calls % self.probe_every == 0 else best
+        if self.calls > self.next_probe:
+            return not self.current
+        return self.current
 
     def record(self, mode: bool, seconds: float) -> None:
         self.parallel_calls += int(mode)
-        self.seen[mode] += 1
-        if self.seen[mode] == 1:
-            return  # possibly a compilation
-        a = self.avg[mode]
-        self.avg[mode] = seconds if a == 0.0 else 0.8 * a + 0.2 * seconds
+        if self.fixed is not None:
+            return
+        if mode == self.current:
+            self.timed += 1
+            if self.timed > 1:  # the first call of a kernel may include its compilation
+                a = self.avg[mode]
+                self.avg[mode] = seconds if a == 0.0 else 0.8 * a + 0.2 * seconds
+            return
+        self.probe.append(seconds)
+        if len(self.probe) < self.probe_len + 1:
+            return
+        mean = sum(self.probe[1:]) / self.probe_len  # the first probe step may compile or wake threads
+        self.probe = []
+        if self.avg[self.current] == 0.0 or mean < self.margin * self.avg[self.current]:
+            self.avg[mode] = mean
+            self.current = mode
+            self.interval = self.min_interval
+        else:
+            self.interval = min(2 * self.interval, self.max_interval)
+        self.next_probe = self.calls + self.interval
 
     def share(self) -> float:
         return self.parallel_calls / self.calls if self.calls else 0.0
