@@ -41,6 +41,11 @@ def welfare_table(res: dict) -> str:
     return "\n".join(lines)
 
 
+def pair(params: RBCParams, index: int) -> str:
+    n = len(params.corporate_tax_choices)
+    return f"{params.income_tax_choices[index // n]:g}/{params.corporate_tax_choices[index % n]:g}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="RBCParams field")
@@ -89,7 +94,7 @@ def main() -> None:
                 "government",
                 gov["baseline"],
                 gov["baseline_welfare"],
-                "per-quarter sequence " + "-".join(str(a) for a in gov["sequence"][:-1]),
+                "per quarter (income/corporate): " + ", ".join(pair(params, a) for a in gov["sequence"][:-1]),
                 gov["sequence_welfare"],
                 gov["sequence_gain"],
                 gov["sequence_epsilon"],
@@ -102,9 +107,10 @@ def main() -> None:
     for r in rows:
         print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:,.4g} | {r[4]} | {r[5]:,.4g} | {r[6]:,.4g} | {r[7]:.1%} | {r[8]} |")
     print(
-        f"\nRewards per episode (10 quarters): consumers utils per consumer, firms $ per firm, government "
-        f"utils (social welfare). ({time.perf_counter() - t0:.0f} s)"
+        "\nRewards per episode (10 quarters): consumers utils per consumer, firms $ per firm, government utils "
+        "(social welfare); epsilon = gain / |baseline reward|."
     )
+    print(f"\n({time.perf_counter() - t0:.0f} s)")
 
 
 if __name__ == "__main__":

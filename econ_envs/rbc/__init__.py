@@ -205,7 +205,8 @@ from econ_envs.rbc.vector import RBCVectorEnv
 PLOT_PANELS = (
     ("Goods (units per quarter)", ("output", "consumption", "exports", "demand")),
     ("Inventory (units)", ("inventory",)),
-    ("Mean price ($/unit) and over-demanded goods", ("mean_price", "overdemanded_goods")),
+    ("Mean price ($/unit)", ("mean_price",)),
+    ("Over-demanded goods (count)", ("overdemanded_goods",)),
     ("Mean wage ($/hour)", ("mean_wage",)),
     ("Hours per consumer (per quarter)", ("hours_per_consumer",)),
     ("Welfare (utils per quarter)", ("social_welfare",)),
