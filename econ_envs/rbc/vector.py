@@ -564,9 +564,9 @@ class RBCVectorEnv:
         if st is None or self._episode_over:
             raise ValueError("the episode is over (or reset() was never called); call reset() first")
         B, N, F = self.n_replicas, self.n_consumers, self.n_firms
-        cact = actions["consumer"]
-        fact = actions["firm"]
-        gact = actions["government"].reshape(B)
+        cact = np.ascontiguousarray(actions["consumer"], dtype=np.int64)  # no copy for int64 input
+        fact = np.ascontiguousarray(actions["firm"], dtype=np.int64)
+        gact = np.ascontiguousarray(actions["government"], dtype=np.int64).reshape(B)
         t_next = st.t + 1
         final = t_next >= self.episode_length
         FS2 = np.empty_like(st.FS)
@@ -594,7 +594,8 @@ class RBCVectorEnv:
         self._tuner.record(use_parallel, time.perf_counter() - t0)
         new = RBCState(t_next, FS2, CS2, GS2)
         rewards = {"consumer": rc, "firm": rf, "government": rg.reshape(B, 1)}
-        self.last = RBCRecord(st, new, actions, creal, FB, CB, rewards)
+        acts = {"consumer": cact, "firm": fact, "government": gact.reshape(B, 1)}
+        self.last = RBCRecord(st, new, acts, creal, FB, CB, rewards)
         self.state = new
         self._obs = {"consumer": obs_c, "firm": obs_f, "government": obs_g}
         self._episode_over = final
