@@ -2,7 +2,15 @@
 
 econ-envs list
 econ-envs simulate ENV_ID --policy NAME [--steps T] [--seed S] [--out DIR] [--set key=value ...]
-econ-envs bench ENV_ID --agents N [--steps K] [--repeats R] [--policy NAME] [--set key=value ...]
+econ-envs bench ENV_ID --agents N [--replicas B] [--steps K] [--repeats R] [--policy NAME] [--set key=value ...]
+econ-envs rollout ENV_ID --replicas B --episodes E --out DIR [--policy NAME] [--seed S] [--set key=value ...]
+econ-envs train CONFIG [--set key=value] [--address ADDR] [--num-env-runners N]
+                       [--num-gpus-per-learner G] [--stop-iters N] [--out DIR] [--resume] [--wandb] [--evaluate K]
+econ-envs evaluate CHECKPOINT [--episodes K] [--out DIR]
+econ-envs best-response CHECKPOINT --role ROLE [--iters N] [--episodes K] [--deviators one|all]
+econ-envs sweep CONFIG [--num-samples N] [--stop-iters N] [--set key=value] [--out DIR]
+
+The training commands need the ``rllib`` extra (``pip install 'econ-envs[rllib]'``).
 """
 
 from __future__ import annotations
@@ -70,6 +78,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         policy=args.policy,
         seed=args.seed,
         overrides=parse_assignments(args.set),
+        replicas=args.replicas,
     )
     print(json.dumps(result))
     return 0
@@ -141,6 +150,24 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     res = sweep(args.config, parse_assignments(args.set), num_samples=args.num_samples, stop_iters=args.stop_iters,
                 out=args.out, address=args.address)  # fmt: skip
     print(json.dumps({k: res[k] for k in ("config", "best_config", "best_value", "out")}, default=str))
+def _cmd_rollout(args: argparse.Namespace) -> int:
+    import econ_envs
+    from econ_envs.core.registry import load_entry_point
+
+    spec = econ_envs.spec(args.env_id)
+    if spec.rollout_entry_point is None:
+        raise ValueError(f"{args.env_id} has no rollout writer")
+    summary = load_entry_point(spec.rollout_entry_point)(
+        replicas=args.replicas,
+        episodes=args.episodes,
+        out=args.out,
+        policy=args.policy,
+        seed=args.seed,
+        overrides=parse_assignments(args.set),
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+    )
+    print(json.dumps(summary))
     return 0
 
 
@@ -169,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--policy", default=None, help="profile whose first actions are replayed")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="environment argument")
+    p.add_argument("--replicas", type=int, default=None,
+                   help="replicas stepped together by the vector interface (economies that have one)")  # fmt: skip
     p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("train", help="train an rllib_configs experiment under Ray Tune")
@@ -210,6 +239,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", default=None)
     p.add_argument("--out", default=None)
     p.set_defaults(func=_cmd_sweep)
+    p = sub.add_parser("rollout", help="write dense rollouts of many replicas (economies that support it)")
+    p.add_argument("env_id")
+    p.add_argument("--replicas", type=int, required=True, help="replicas per episode (the batch B)")
+    p.add_argument("--episodes", type=int, required=True, help="episodes to write")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--policy", default="rule", help="baseline profile (default: rule)")
+    p.add_argument("--seed", type=int, default=0, help="seed of episode 0 (episode e uses seed + e)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="environment argument")
+    p.add_argument("--overwrite", action="store_true", help="replace rollout files already in --out")
+    p.add_argument("--quiet", action="store_true", help="no per-episode progress lines")
+    p.set_defaults(func=_cmd_rollout)
     return parser
 
 

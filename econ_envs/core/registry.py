@@ -38,10 +38,22 @@ class EnvSpec:
         simulate_policies: policy-profile name -> ``"module:factory"``; ``factory(env)``
             returns an object with ``reset(env, seed)`` and ``act(env)`` (see
             :mod:`econ_envs.core.simulate`). ``econ-envs simulate --policy NAME`` uses it.
-        default_policy: the profile used when ``--policy`` is omitted (also by ``bench``).
+        default_policy: the profile used when ``--policy`` is omitted (also by ``bench``,
+            unless ``bench_policy`` is set).
         plot_panels: ``(title, (aggregate keys...))`` pairs for ``macro_variables.png``.
         agents_kwarg: the keyword that sets the size of the largest population
             (``econ-envs bench --agents N`` passes ``{agents_kwarg: N}``).
+        vector_entry_point: optional ``"module:factory"``; ``factory(n_replicas=B, **kwargs)``
+            returns a vector env stepping B replicas at once (``reset(seed=...)``,
+            ``check_actions({role: (B, count, ...) array})``, ``core_step(...)``,
+            ``episode_over``). ``econ-envs bench`` then also reports replica-steps/s.
+        default_replicas: replicas ``econ-envs bench`` uses when ``--replicas`` is omitted
+            (only with a ``vector_entry_point``; None: no replica benchmark by default).
+        bench_policy: the profile whose actions ``econ-envs bench`` replays when ``--policy``
+            is omitted, for economies whose step cost depends on the actions (None: default_policy).
+        rollout_entry_point: optional ``"module:function"`` behind ``econ-envs rollout``;
+            called with ``replicas, episodes, out, policy, seed, overrides, overwrite, progress``
+            and returning a summary dict.
     """
 
     id: str
@@ -51,9 +63,19 @@ class EnvSpec:
     default_policy: str | None = None
     plot_panels: tuple[tuple[str, tuple[str, ...]], ...] = ()
     agents_kwarg: str | None = None
+    vector_entry_point: str | Callable[..., Any] | None = None
+    default_replicas: int | None = None
+    rollout_entry_point: str | Callable[..., Any] | None = None
+    bench_policy: str | None = None
 
     def make(self, **kwargs: Any) -> Any:
         return load_entry_point(self.entry_point)(**kwargs)
+
+    def make_vector(self, n_replicas: int, **kwargs: Any) -> Any:
+        """Build the vector env (B replicas) of this economy; ``ValueError`` if it has none."""
+        if self.vector_entry_point is None:
+            raise ValueError(f"{self.id} has no vector (many-replica) interface")
+        return load_entry_point(self.vector_entry_point)(n_replicas=n_replicas, **kwargs)
 
     def policy_factory(self, name: str) -> Callable[..., Any]:
         if name not in self.simulate_policies:
