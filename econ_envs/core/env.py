@@ -59,7 +59,7 @@ class Role:
         return self.name if not self.indexed else f"{self.name}_{i}"
 
 
-@dataclass
+@dataclass(slots=True)
 class BatchStep:
     """Result of one batched step: arrays per role, and whole-economy episode flags."""
 

@@ -19,7 +19,7 @@ import math
 import numpy as np
 from numba import njit
 
-SMALL_SELECT = 2048  # below this size order statistics copy and quick-select the whole array
+SMALL_SELECT = 2048  # up to this size order statistics use radix select, above it sampled brackets
 
 
 @njit(cache=True)
@@ -79,6 +79,84 @@ def _partition_select(buf: np.ndarray, k: int) -> float:
     return buf[k]
 
 
+@njit(cache=True, inline="always")
+def _sortable(v: np.uint64) -> np.uint64:
+    """The IEEE-754 bit pattern of a double, remapped so unsigned order equals numeric order."""
+    if v >> np.uint64(63):
+        return ~v
+    return v | np.uint64(0x8000000000000000)
+
+
+@njit(cache=True, error_model="numpy")
+def _radix_two(x: np.ndarray, k1: int, k2: int):
+    """k1-th and k2-th smallest (0-based) by radix select on the sortable bit patterns.
+
+    Two histogram passes (12 bits each) narrow each rank to the values sharing its top 24
+    bits; a third pass gathers those (usually a handful) for an exact quick-select. Values
+    must not be NaN.
+    """
+    x = np.ascontiguousarray(x)
+    n = x.size
+    bits = x.view(np.uint64)
+    ks = (k1, k2)
+    out = np.empty(2)
+    # pass 1: top 12 bits
+    h = np.zeros(4096, dtype=np.int64)
+    for i in range(n):
+        h[np.int64(_sortable(bits[i]) >> np.uint64(52))] += 1
+    b1 = np.empty(2, dtype=np.int64)
+    r1 = np.empty(2, dtype=np.int64)
+    for q in range(2):
+        acc = 0
+        for b in range(4096):
+            if acc + h[b] > ks[q]:
+                b1[q] = b
+                r1[q] = ks[q] - acc
+                break
+            acc += h[b]
+    # pass 2: next 12 bits, within each target's top-12 bucket
+    h2 = np.zeros((2, 4096), dtype=np.int64)
+    for i in range(n):
+        key = _sortable(bits[i])
+        top = np.int64(key >> np.uint64(52))
+        mid = np.int64((key >> np.uint64(40)) & np.uint64(0xFFF))
+        if top == b1[0]:
+            h2[0, mid] += 1
+        if top == b1[1]:
+            h2[1, mid] += 1
+    b2 = np.empty(2, dtype=np.int64)
+    r2 = np.empty(2, dtype=np.int64)
+    for q in range(2):
+        acc = 0
+        for b in range(4096):
+            if acc + h2[q, b] > r1[q]:
+                b2[q] = b
+                r2[q] = r1[q] - acc
+                break
+            acc += h2[q, b]
+    # pass 3: gather the values that share the target's top 24 bits, then select exactly
+    prefix = np.empty(2, dtype=np.uint64)
+    cnt = np.zeros(2, dtype=np.int64)
+    for q in range(2):
+        prefix[q] = (np.uint64(b1[q]) << np.uint64(12)) | np.uint64(b2[q])
+        cnt[q] = h2[q, b2[q]]
+    buf0 = np.empty(cnt[0])
+    buf1 = np.empty(cnt[1])
+    j0 = 0
+    j1 = 0
+    for i in range(n):
+        p24 = _sortable(bits[i]) >> np.uint64(40)
+        if p24 == prefix[0]:
+            buf0[j0] = x[i]
+            j0 += 1
+        if p24 == prefix[1]:
+            buf1[j1] = x[i]
+            j1 += 1
+    out[0] = _partition_select(buf0, r2[0])
+    out[1] = _partition_select(buf1, r2[1])
+    return out[0], out[1]
+
+
 @njit(cache=True)
 def kth_smallest(x: np.ndarray, k: int) -> float:
     """Exact k-th smallest value (0-based) of ``x`` without sorting it (see :func:`two_order_statistics`)."""
@@ -95,11 +173,13 @@ def two_order_statistics(x: np.ndarray, k1: int, k2: int):
     is selected from a full copy.
     """
     n = x.size
-    if n <= SMALL_SELECT:
+    if n <= 64:
         buf = x.copy()
         v1 = _partition_select(buf, k1)
         v2 = _partition_select(buf, k2)
         return v1, v2
+    if n <= SMALL_SELECT:
+        return _radix_two(x, k1, k2)
     m = int(n ** (2.0 / 3.0))
     stride = n // m
     sample = np.empty(m)

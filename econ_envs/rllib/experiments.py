@@ -115,28 +115,35 @@ def base_config(
     mapping = RoleMapping({r: m for r, m in role_to_module.items() if r in spaces})
     cls = PopulationPPOConfig if batched else PPOConfig
     steps_per_iter = rollout_length * max(1, num_env_runners) * num_envs_per_env_runner
+    # per-agent path: count agent steps, so the train batch and minibatches are sized like the batched
+    # path's (rows of the modules' agents), not in env steps (which would cap minibatches at T rows)
+    n_agents = sum(econ_envs.make(env_id, **env_config).roles[r].count for r in spaces)
+    agent_steps = steps_per_iter * n_agents
     cfg = (
         cls()
         .environment(env_id, env_config=env_config)
         .env_runners(
             num_env_runners=num_env_runners,
             num_envs_per_env_runner=num_envs_per_env_runner,
-            rollout_fragment_length=rollout_length,
+            rollout_fragment_length=rollout_length if batched else rollout_length * n_agents,
             num_cpus_per_env_runner=1,
         )
         .learners(num_learners=0)
         .training(
-            # per-agent path: RLlib counts the train batch in env steps and requires it to match the
-            # rollouts, with minibatches no larger (each module's minibatches are rows of its agents)
-            # (the batched path samples rollout_length steps per economy itself; the nominal batch is a
-            # multiple of the rollouts, as RLlib's config validation asks)
+            # the batched path samples rollout_length steps per economy itself: its nominal batch is a
+            # multiple of the rollouts, as RLlib's config validation asks
             train_batch_size_per_learner=(
-                steps_per_iter * max(1, -(-minibatch_size // steps_per_iter)) if batched else steps_per_iter
+                steps_per_iter * max(1, -(-minibatch_size // steps_per_iter)) if batched else agent_steps
             ),
-            minibatch_size=minibatch_size if batched else min(minibatch_size, steps_per_iter),
+            minibatch_size=minibatch_size if batched else min(minibatch_size, agent_steps),
             **{**DEFAULT_PPO, **dict(ppo or {})},
         )
-        .multi_agent(policies=policies, policy_mapping_fn=mapping, policies_to_train=trainable)
+        .multi_agent(
+            policies=policies,
+            policy_mapping_fn=mapping,
+            policies_to_train=trainable,
+            count_steps_by="env_steps" if batched else "agent_steps",
+        )
         .rl_module(rl_module_spec=MultiRLModuleSpec(rl_module_specs=specs))
         .callbacks([EconomyMetrics, *(callbacks or [])])
         .reporting(metrics_num_episodes_for_smoothing=5)

@@ -518,6 +518,11 @@ class PopulationEnvRunner(EnvRunner, Checkpointable):
 class PopulationPPO(PPO):
     """PPO whose EnvRunners sample whole populations as arrays (see module docstring)."""
 
+    def _should_update(self, module_id: str) -> bool:
+        """Whether the Learner currently trains ``module_id`` (its own, possibly scheduled, config)."""
+        res = list(self.learner_group.foreach_learner(lambda learner: learner.should_module_be_updated(module_id)))
+        return bool(res[0].get() if hasattr(res[0], "get") else res[0])
+
     @classmethod
     def get_default_config(cls) -> PopulationPPOConfig:
         return PopulationPPOConfig()
@@ -542,25 +547,35 @@ class PopulationPPO(PPO):
                     merged[mid] = dict(cols)
         if not merged:
             return
-        batch = MultiAgentBatch({mid: SampleBatch(cols) for mid, cols in merged.items()}, env_steps=env_steps)
+        # One Learner update per module, each with minibatches no larger than its own batch. RLlib's
+        # default cycles every module's batch until all have done num_epochs with the common minibatch
+        # size, which re-slices a leader's few rows hundreds of times per epoch next to a population
+        # (gotcha G8 in the notes); separate updates give every module num_epochs passes over its data.
+        trainable = [m for m in merged if self._should_update(m)]
+        learner_results = []
         with self.metrics.log_time((TIMERS, LEARNER_UPDATE_TIMER)):
-            learner_results = self.learner_group.update(
-                batch=batch,
-                timesteps={
-                    NUM_ENV_STEPS_SAMPLED_LIFETIME: self.metrics.peek(
-                        (ENV_RUNNER_RESULTS, NUM_ENV_STEPS_SAMPLED_LIFETIME), default=0
-                    ),
-                    NUM_MODULE_STEPS_TRAINED_LIFETIME: self.metrics.peek(
-                        (LEARNER_RESULTS, ALL_MODULES, NUM_MODULE_STEPS_TRAINED_LIFETIME), default=0
-                    ),
-                },
-                num_epochs=self.config.num_epochs,
-                minibatch_size=self.config.minibatch_size,
-                shuffle_batch_per_epoch=self.config.shuffle_batch_per_epoch,
-            )
-            self.metrics.aggregate(learner_results, key=LEARNER_RESULTS)
+            for mid in trainable:
+                cols = merged[mid]
+                rows = len(cols[Columns.LOSS_MASK])
+                batch = MultiAgentBatch({mid: SampleBatch(cols)}, env_steps=env_steps)
+                res = self.learner_group.update(
+                    batch=batch,
+                    timesteps={
+                        NUM_ENV_STEPS_SAMPLED_LIFETIME: self.metrics.peek(
+                            (ENV_RUNNER_RESULTS, NUM_ENV_STEPS_SAMPLED_LIFETIME), default=0
+                        ),
+                        NUM_MODULE_STEPS_TRAINED_LIFETIME: self.metrics.peek(
+                            (LEARNER_RESULTS, ALL_MODULES, NUM_MODULE_STEPS_TRAINED_LIFETIME), default=0
+                        ),
+                    },
+                    num_epochs=self.config.num_epochs,
+                    minibatch_size=min(self.config.minibatch_size or rows, rows),
+                    shuffle_batch_per_epoch=self.config.shuffle_batch_per_epoch,
+                )
+                self.metrics.aggregate(res, key=LEARNER_RESULTS)
+                learner_results.extend(res)
         with self.metrics.log_time((TIMERS, SYNCH_WORKER_WEIGHTS_TIMER)):
-            modules = set(learner_results[0].keys()) - {ALL_MODULES} if learner_results else set()
+            modules = {m for r in learner_results for m in r} - {ALL_MODULES}
             self.env_runner_group.sync_weights(
                 from_worker_or_learner_group=self.learner_group, policies=modules or None, inference_only=True
             )

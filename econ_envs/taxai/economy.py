@@ -39,7 +39,7 @@ POLICY_FEATURE_NAMES = (
 MACRO_NAMES = ("gdp_per_household", "capital_to_gdp", "debt_to_gdp", "interest_rate", "wage_index", "time")
 
 
-@dataclass
+@dataclass(slots=True)
 class TaxState:
     """State at the start of year ``t`` (everything a step reads)."""
 
@@ -120,7 +120,7 @@ _SCALAR_INDEX = {
 }  # fmt: skip
 
 
-@dataclass
+@dataclass(slots=True)
 class TaxStep:
     household_obs: np.ndarray  # (N, obs_dim) float32
     government_obs: np.ndarray  # (gov_obs_dim,) float32

@@ -242,42 +242,43 @@ def observation_rows(a: np.ndarray, e: np.ndarray, template: np.ndarray, inv_y0:
     return out.T
 
 
-@njit(cache=True, fastmath={"reassoc", "contract", "nsz"}, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def taxable_tail(y: np.ndarray, thresholds: np.ndarray, deduction: float, weight_floor: float):
     """Upper-tail statistics of taxable income z = max(0, y - deduction) at each threshold.
 
     share_k = P(z >= z_k); mean_k = E[z | z >= z_k] (z_k if empty); weight_k = share
     of the total inverse-income welfare weight 1/max(z, floor) held by z >= z_k.
-    Branch-free reductions, one per threshold.
+    One pass puts each household in its bracket (a branch-free count of the thresholds it
+    reaches); suffix sums then give "at or above".
     """
     n = y.size
     K = thresholds.size
-    z = np.empty(n)
-    wt = np.empty(n)
+    cnt = np.zeros(K)
+    tot = np.zeros(K)
+    ws = np.zeros(K)
     wall = 0.0
     for i in range(n):
         v = y[i] - deduction
         v = v if v > 0.0 else 0.0
-        z[i] = v
         q = 1.0 / (v if v > weight_floor else weight_floor)
-        wt[i] = q
         wall += q
+        k = 0
+        for j in range(1, K):
+            k += 1 if v >= thresholds[j] else 0
+        cnt[k] += 1.0
+        tot[k] += v
+        ws[k] += q
+    for k in range(K - 2, -1, -1):
+        cnt[k] += cnt[k + 1]
+        tot[k] += tot[k + 1]
+        ws[k] += ws[k + 1]
     share = np.empty(K)
     mean = np.empty(K)
     weight = np.empty(K)
     for k in range(K):
-        t = thresholds[k]
-        cnt = 0.0
-        tot = 0.0
-        ws = 0.0
-        for i in range(n):
-            f = 1.0 if z[i] >= t else 0.0
-            cnt += f
-            tot += f * z[i]
-            ws += f * wt[i]
-        share[k] = cnt / n
-        mean[k] = tot / cnt if cnt > 0 else t
-        weight[k] = ws / wall if wall > 0 else 0.0
+        share[k] = cnt[k] / n
+        mean[k] = tot[k] / cnt[k] if cnt[k] > 0 else thresholds[k]
+        weight[k] = ws[k] / wall if wall > 0 else 0.0
     return share, mean, weight
 
 
