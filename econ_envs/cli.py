@@ -3,6 +3,7 @@
 econ-envs list
 econ-envs simulate ENV_ID --policy NAME [--steps T] [--seed S] [--out DIR] [--set key=value ...]
 econ-envs bench ENV_ID --agents N [--steps K] [--repeats R] [--policy NAME] [--set key=value ...]
+econ-envs analyze ENV_ID ANALYSIS [options]   (families with analyses: see _ANALYZERS)
 """
 
 from __future__ import annotations
@@ -74,6 +75,21 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+# env id -> "module:function" taking the remaining command-line arguments (a list of strings)
+_ANALYZERS = {
+    "monetary-v0": "econ_envs.monetary.analysis:run_cli",
+}
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from econ_envs.core.registry import load_entry_point
+
+    entry = _ANALYZERS.get(args.env_id)
+    if entry is None:
+        raise ValueError(f"no analyses for {args.env_id!r}; available for {sorted(_ANALYZERS)}")
+    return int(load_entry_point(entry)(args.rest) or 0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="econ-envs", description="Multi-agent economies for RL research.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -100,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="environment argument")
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser(
+        "analyze",
+        help="a family's analyses (monetary-v0: simulate, irf, reaction, loss-table, gini, zlb, all)",
+        add_help=False,
+    )
+    p.add_argument("env_id")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="the analysis and its options (--help for details)")
+    p.set_defaults(func=_cmd_analyze)
     return parser
 
 

@@ -112,35 +112,84 @@ def shock_value(kind: str, size: Any, current: float = 0.0) -> float:
     return value
 
 
-@dataclass
 class MonetaryState:
-    """State at the start of a month (every array a step reads)."""
+    """State at the start of a month: a float block and an int block (every array a step reads).
 
-    hf: np.ndarray  # household floats (kr.HF_ROWS, N)
-    hi: np.ndarray  # household ints (kr.HI_ROWS, N)
-    ff: np.ndarray  # firm floats (kr.FF_ROWS, F)
-    fi: np.ndarray  # firm ints (kr.FI_ROWS, F)
-    bf: np.ndarray  # bank floats (kr.BF_ROWS, B)
-    mac: np.ndarray  # macro scalars and histories (kr.M_SIZE,)
+    The role arrays are views of the blocks: ``hf`` household floats (kr.HF_ROWS, N), ``hi`` household
+    ints (kr.HI_ROWS, N), ``ff`` firm floats (kr.FF_ROWS, F), ``fi`` firm ints (kr.FI_ROWS, F), ``bf``
+    bank floats (kr.BF_ROWS, B), ``mac`` macro scalars and histories (kr.M_SIZE,). A step never writes
+    into an existing state; it makes a new one.
+    """
+
+    __slots__ = ("fs", "is_", "dims", "_views")
+
+    def __init__(self, fs: np.ndarray, is_: np.ndarray, dims: tuple[int, int, int]):
+        self.fs = fs
+        self.is_ = is_
+        self.dims = dims
+        self._views: tuple | None = None
+
+    @classmethod
+    def from_arrays(cls, hf, hi, ff, fi, bf, mac) -> MonetaryState:
+        fs = np.concatenate([np.ravel(hf), np.ravel(ff), np.ravel(bf), np.ravel(mac)]).astype(np.float64)
+        is_ = np.concatenate([np.ravel(hi), np.ravel(fi)]).astype(np.int64)
+        return cls(fs, is_, (hf.shape[1], ff.shape[1], bf.shape[1]))
+
+    def _v(self) -> tuple:
+        if self._views is None:
+            N, F, B = self.dims
+            a = kr.HF_ROWS * N
+            b = a + kr.FF_ROWS * F
+            c = b + kr.BF_ROWS * B
+            d = kr.HI_ROWS * N
+            fs, is_ = self.fs, self.is_
+            self._views = (
+                fs[:a].reshape(kr.HF_ROWS, N), fs[a:b].reshape(kr.FF_ROWS, F), fs[b:c].reshape(kr.BF_ROWS, B),
+                fs[c:], is_[:d].reshape(kr.HI_ROWS, N), is_[d:].reshape(kr.FI_ROWS, F),
+            )  # fmt: skip
+        return self._views
+
+    hf = property(lambda self: self._v()[0])
+    ff = property(lambda self: self._v()[1])
+    bf = property(lambda self: self._v()[2])
+    mac = property(lambda self: self._v()[3])
+    hi = property(lambda self: self._v()[4])
+    fi = property(lambda self: self._v()[5])
 
     def copy(self) -> MonetaryState:
-        return MonetaryState(*(x.copy() for x in (self.hf, self.hi, self.ff, self.fi, self.bf, self.mac)))
+        return MonetaryState(self.fs.copy(), self.is_.copy(), self.dims)
 
 
-@dataclass
 class MonetaryRecord:
     """Everything computed in one month: flows per agent (rows ``RH_*``, ``RF_*``, ``RB_*``) and totals ``S_*``.
 
-    ``before`` is the state at the start of the month and ``after`` the state at its end.
+    ``before`` is the state at the start of the month and ``after`` the state at its end; ``rec_h``,
+    ``rec_f``, ``rec_b`` and ``totals`` are views of one record block.
     """
 
-    before: MonetaryState
-    after: MonetaryState
-    actions: dict[str, np.ndarray]
-    rec_h: np.ndarray
-    rec_f: np.ndarray
-    rec_b: np.ndarray
-    totals: np.ndarray
+    def __init__(self, before: MonetaryState, after: MonetaryState, actions: dict[str, np.ndarray],
+                 frec: np.ndarray):  # fmt: skip
+        self.before = before
+        self.after = after
+        self.actions = actions
+        self.frec = frec
+        self._views: tuple | None = None
+
+    def _v(self) -> tuple:
+        if self._views is None:
+            N, F, B = self.after.dims
+            a = kr.RH_ROWS * N
+            b = a + kr.RF_ROWS * F
+            c = b + kr.RB_ROWS * B
+            r = self.frec
+            self._views = (r[:a].reshape(kr.RH_ROWS, N), r[a:b].reshape(kr.RF_ROWS, F),
+                           r[b:c].reshape(kr.RB_ROWS, B), r[c:])  # fmt: skip
+        return self._views
+
+    rec_h = property(lambda self: self._v()[0])
+    rec_f = property(lambda self: self._v()[1])
+    rec_b = property(lambda self: self._v()[2])
+    totals = property(lambda self: self._v()[3])
 
 
 @dataclass
@@ -163,6 +212,28 @@ class MonetaryEconomy:
         self.kp = self._packed_constants()
         self.grids = self._packed_grids()
         self.words_per_step = 5 * self.n_households + 2 * self.n_firms + 3
+        N, F, B = self.n_households, self.n_firms, self.n_banks
+        self._sizes = (
+            kr.float_state_size(N, F, B), kr.int_state_size(N, F), kr.record_size(N, F, B), kr.obs_size(N, F, B)
+        )  # fmt: skip
+        f_mac = kr.HF_ROWS * N + kr.FF_ROWS * F + kr.BF_ROWS * B
+        r_tot = kr.RH_ROWS * N + kr.RF_ROWS * F + kr.RB_ROWS * B
+        o_b = kr.CB_OBS + kr.BANK_OBS * B
+        o_h = o_b + kr.HH_OBS * N
+        r_f0 = kr.RH_ROWS * N
+        r_b0 = r_f0 + kr.RF_ROWS * F
+        self._slices = {
+            "mac": slice(f_mac, f_mac + kr.M_SIZE),
+            "tot": slice(r_tot, r_tot + kr.S_SIZE),
+            "o_cb": slice(0, kr.CB_OBS),
+            "o_bank": slice(kr.CB_OBS, o_b),
+            "o_hh": slice(o_b, o_h),
+            "o_firm": slice(o_h, o_h + kr.FIRM_OBS * F),
+            "r_cb": slice(r_tot + kr.S_CB_REWARD, r_tot + kr.S_CB_REWARD + 1),
+            "r_bank": slice(r_b0 + kr.RB_REWARD * B, r_b0 + (kr.RB_REWARD + 1) * B),
+            "r_hh": slice(kr.RH_REWARD * N, (kr.RH_REWARD + 1) * N),
+            "r_firm": slice(r_f0 + kr.RF_REWARD * F, r_f0 + (kr.RF_REWARD + 1) * F),
+        }
         self.rng: np.random.Generator = np.random.default_rng()
         self.state: MonetaryState | None = None
         self.last: MonetaryRecord | None = None
@@ -413,12 +484,12 @@ class MonetaryEconomy:
         mac[kr.M_CREDIT] = credit
         mac[kr.M_PIHIST : kr.M_PIHIST + 12] = cal.inflation_target_m
         mac[kr.M_CREDHIST : kr.M_CREDHIST + 12] = credit
-        state = MonetaryState(hf, hi, ff, fi, bf, mac)
+        state = MonetaryState.from_arrays(hf, hi, ff, fi, bf, mac)
         self.state = state
         self.P0 = P
         rL = np.full(B, rl0)
         rD = np.full(B, rd0)
-        obs = kr.observations(hf, hi, ff, fi, bf, mac, self.kp, rL, rD, np.zeros((kr.RB_ROWS, B)))
+        obs = kr.observations(hf, hi, ff, fi, bf, mac, self.kp, rL, rD)
         self.obs = {"central_bank": obs[0][None, :], "bank": obs[1], "household": obs[2], "firm": obs[3]}
         self.rewards = None
         self.last = None
@@ -450,11 +521,16 @@ class MonetaryEconomy:
         if self.terminated or self.truncated:
             raise ValueError("the episode is over; call reset() first")
         raw = self.rng.bit_generator.random_raw(self.words_per_step)
-        out = kr.economy_step(
-            st.hf, st.hi, st.ff, st.fi, st.bf, st.mac, int(a_cb), a_bank, a_hh, a_firm, raw, self.kp, self.grids
-        )
-        hf, hi, ff, fi, bf, mac, rec_h, rec_f, rec_b, totals, o_cb, o_bank, o_hh, o_firm = out
-        new = MonetaryState(hf, hi, ff, fi, bf, mac)
+        sz = self._sizes
+        fs = np.empty(sz[0])
+        is_ = np.empty(sz[1], dtype=np.int64)
+        frec = np.zeros(sz[2])
+        obs = np.empty(sz[3], dtype=np.float32)
+        kr.economy_step(st.fs, st.is_, int(a_cb), a_bank, a_hh, a_firm, raw, self.kp, self.grids, fs, is_, frec, obs)
+        new = MonetaryState(fs, is_, st.dims)
+        sl = self._slices
+        mac = fs[sl["mac"]]
+        totals = frec[sl["tot"]]
         reason = None
         P = mac[kr.M_P]
         if not (math.isfinite(P) and math.isfinite(totals[kr.S_Y]) and math.isfinite(totals[kr.S_CB_LOSS])):
@@ -469,17 +545,20 @@ class MonetaryEconomy:
         terminated = reason is not None
         truncated = (not terminated) and int(mac[kr.M_T]) >= self.params.episode_length
         self.last = MonetaryRecord(
-            st, new, {"central_bank": np.array([a_cb]), "bank": a_bank, "household": a_hh, "firm": a_firm},
-            rec_h, rec_f, rec_b, totals,
-        )  # fmt: skip
+            st, new, {"central_bank": np.array([a_cb]), "bank": a_bank, "household": a_hh, "firm": a_firm}, frec
+        )
         self.state = new
-        self.obs = {"central_bank": o_cb[None, :], "bank": o_bank, "household": o_hh, "firm": o_firm}
-        cb_r = totals[kr.S_CB_REWARD : kr.S_CB_REWARD + 1].copy()
+        self.obs = {
+            "central_bank": obs[sl["o_cb"]].reshape(1, kr.CB_OBS),
+            "bank": obs[sl["o_bank"]].reshape(self.n_banks, kr.BANK_OBS),
+            "household": obs[sl["o_hh"]].reshape(self.n_households, kr.HH_OBS),
+            "firm": obs[sl["o_firm"]].reshape(self.n_firms, kr.FIRM_OBS),
+        }
         self.rewards = {
-            "central_bank": cb_r,
-            "bank": rec_b[kr.RB_REWARD],
-            "household": rec_h[kr.RH_REWARD],
-            "firm": rec_f[kr.RF_REWARD],
+            "central_bank": frec[sl["r_cb"]],
+            "bank": frec[sl["r_bank"]],
+            "household": frec[sl["r_hh"]],
+            "firm": frec[sl["r_firm"]],
         }
         self.terminated, self.truncated, self.reason = terminated, truncated, reason
         return MonetaryStep(self.obs, self.rewards, terminated, truncated, reason)

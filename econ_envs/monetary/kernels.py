@@ -105,6 +105,59 @@ def low_index(word: np.uint64, n: int) -> int:
     return int((np.int64(word & np.uint64(0xFFFFF)) * n) >> 20)
 
 
+# ------------------------------------------------------------------ block layouts
+# The state lives in two 1-D blocks (floats, ints), the month's records in one float block and the
+# observations in one float32 block; each role's variables are contiguous rows of a view.
+def float_state_size(N: int, F: int, B: int) -> int:
+    return HF_ROWS * N + FF_ROWS * F + BF_ROWS * B + M_SIZE
+
+
+def int_state_size(N: int, F: int) -> int:
+    return HI_ROWS * N + FI_ROWS * F
+
+
+def record_size(N: int, F: int, B: int) -> int:
+    return RH_ROWS * N + RF_ROWS * F + RB_ROWS * B + S_SIZE
+
+
+def obs_size(N: int, F: int, B: int) -> int:
+    return CB_OBS + BANK_OBS * B + HH_OBS * N + FIRM_OBS * F
+
+
+@njit(cache=True, inline="always")
+def float_state_views(fs: np.ndarray, N: int, F: int, B: int):
+    """(hf (HF_ROWS, N), ff (FF_ROWS, F), bf (BF_ROWS, B), mac (M_SIZE,)) as views of the float block."""
+    a = HF_ROWS * N
+    b = a + FF_ROWS * F
+    c = b + BF_ROWS * B
+    return fs[:a].reshape((HF_ROWS, N)), fs[a:b].reshape((FF_ROWS, F)), fs[b:c].reshape((BF_ROWS, B)), fs[c:]
+
+
+@njit(cache=True, inline="always")
+def int_state_views(is_: np.ndarray, N: int, F: int):
+    """(hi (HI_ROWS, N), fi (FI_ROWS, F)) as views of the int block."""
+    a = HI_ROWS * N
+    return is_[:a].reshape((HI_ROWS, N)), is_[a:].reshape((FI_ROWS, F))
+
+
+@njit(cache=True, inline="always")
+def record_views(frec: np.ndarray, N: int, F: int, B: int):
+    """(rec_h (RH_ROWS, N), rec_f (RF_ROWS, F), rec_b (RB_ROWS, B), totals (S_SIZE,)) as views of the record block."""
+    a = RH_ROWS * N
+    b = a + RF_ROWS * F
+    c = b + RB_ROWS * B
+    return frec[:a].reshape((RH_ROWS, N)), frec[a:b].reshape((RF_ROWS, F)), frec[b:c].reshape((RB_ROWS, B)), frec[c:]
+
+
+@njit(cache=True, inline="always")
+def obs_views(obs: np.ndarray, N: int, F: int, B: int):
+    """(central bank (CB_OBS,), banks (B, BANK_OBS), households (N, HH_OBS), firms (F, FIRM_OBS)) views."""
+    a = CB_OBS
+    b = a + BANK_OBS * B
+    c = b + HH_OBS * N
+    return obs[:a], obs[a:b].reshape((B, BANK_OBS)), obs[b:c].reshape((N, HH_OBS)), obs[c:].reshape((F, FIRM_OBS))
+
+
 # ------------------------------------------------------------------ equations
 @njit(cache=True)
 def policy_rate(i_cb_prev: float, change: float, shock: float, floor: float, cap: float):
@@ -343,12 +396,8 @@ def clear_goods_market(demand: float, price: np.ndarray, stock: np.ndarray, shar
 # ------------------------------------------------------------------ one month
 @njit(cache=True, error_model="numpy")
 def economy_step(
-    hf: np.ndarray,
-    hi: np.ndarray,
-    ff: np.ndarray,
-    fi: np.ndarray,
-    bf: np.ndarray,
-    mac: np.ndarray,
+    fs_in: np.ndarray,
+    is_in: np.ndarray,
     a_cb: int,
     a_bank: np.ndarray,
     a_hh: np.ndarray,
@@ -356,8 +405,16 @@ def economy_step(
     raw: np.ndarray,
     kp: np.ndarray,
     grids: np.ndarray,
-):
-    """One month of the economy (pure: inputs are copied, never modified).
+    fs: np.ndarray,
+    is_: np.ndarray,
+    frec: np.ndarray,
+    obs: np.ndarray,
+) -> None:
+    """One month of the economy. Pure in effect: the state blocks ``fs_in`` (floats) and ``is_in``
+    (ints) are read, never modified; the new state, the month's records (``frec``, zero-filled by
+    the caller) and next month's observations (``obs``, float32) are written into fresh blocks the
+    caller allocates (returning many arrays from numba costs more than the month's economics at
+    small sizes). Block layouts: :func:`float_state_views`, :func:`record_views`, :func:`obs_views`.
 
     Order of events (see the family manual for the equations):
       1. policy rate and bank rates;  2. labour market;  3. prices posted, production;
@@ -367,23 +424,18 @@ def economy_step(
       12. deposit switching;  13. reserve settlement with the central bank and bank resolution;
       14. aggregates, expectations, rewards, observations.
 
-    Returns (hf, hi, ff, fi, bf, mac, rec_h, rec_f, rec_b, totals, obs_cb, obs_bank, obs_hh, obs_firm).
     """
-    hf = hf.copy()
-    hi = hi.copy()
-    ff = ff.copy()
-    fi = fi.copy()
-    bf = bf.copy()
-    mac = mac.copy()
-    N = hf.shape[1]
-    F = ff.shape[1]
-    B = bf.shape[1]
+    N = a_hh.size
+    F = a_firm.size
+    B = a_bank.size
+    fs[:] = fs_in
+    is_[:] = is_in
+    hf, ff, bf, mac = float_state_views(fs, N, F, B)
+    hi, fi = int_state_views(is_, N, F)
+    rec_h, rec_f, rec_b, tot = record_views(frec, N, F, B)
+    obs_cb, obs_bank, obs_hh, obs_firm = obs_views(obs, N, F, B)
     alpha = kp[KP_ALPHA]
     delta = kp[KP_DELTA]
-    rec_h = np.zeros((RH_ROWS, N))
-    rec_f = np.zeros((RF_ROWS, F))
-    rec_b = np.zeros((RB_ROWS, B))
-    tot = np.zeros(S_SIZE)
 
     D = hf[H_DEP]
     L = hf[H_LOAN]
@@ -1121,11 +1173,9 @@ def economy_step(
     tot[S_BENEFITS] = benefits_total
     tot[S_CONTRIB] = contrib_total
 
-    obs_cb, obs_bank, obs_hh, obs_firm = observations(hf, hi, ff, fi, bf, mac, kp, rL, rD, rec_b)
-    return hf, hi, ff, fi, bf, mac, rec_h, rec_f, rec_b, tot, obs_cb, obs_bank, obs_hh, obs_firm
+    observations_into(hf, hi, ff, fi, bf, mac, kp, rL, rD, obs_cb, obs_bank, obs_hh, obs_firm)
 
 
-@njit(cache=True, error_model="numpy")
 def observations(
     hf: np.ndarray,
     hi: np.ndarray,
@@ -1136,8 +1186,32 @@ def observations(
     kp: np.ndarray,
     rL: np.ndarray,
     rD: np.ndarray,
-    rec_b: np.ndarray,
 ):
+    """Every role's observation as new float32 arrays ``(cb (CB_OBS,), bank, household, firm)``."""
+    cb = np.empty(CB_OBS, dtype=np.float32)
+    bank = np.empty((bf.shape[1], BANK_OBS), dtype=np.float32)
+    hh = np.empty((hf.shape[1], HH_OBS), dtype=np.float32)
+    firm = np.empty((ff.shape[1], FIRM_OBS), dtype=np.float32)
+    observations_into(hf, hi, ff, fi, bf, mac, kp, rL, rD, cb, bank, hh, firm)
+    return cb, bank, hh, firm
+
+
+@njit(cache=True, error_model="numpy")
+def observations_into(
+    hf: np.ndarray,
+    hi: np.ndarray,
+    ff: np.ndarray,
+    fi: np.ndarray,
+    bf: np.ndarray,
+    mac: np.ndarray,
+    kp: np.ndarray,
+    rL: np.ndarray,
+    rD: np.ndarray,
+    cb: np.ndarray,
+    bank: np.ndarray,
+    hh: np.ndarray,
+    firm: np.ndarray,
+) -> None:
     """Every role's observation of the state at the start of next month (float32; see the manual for names/units).
 
     Rates are annualised percent (1200 x monthly fraction); money is in months of the average wage
@@ -1173,7 +1247,6 @@ def observations(
         avg_rl += wl * rL[b]
         avg_rd += wd * rD[b]
 
-    cb = np.empty(CB_OBS, dtype=np.float32)
     cb[0] = pct * i
     cb[1] = pct * mac[M_ICB]
     cb[2] = pct * mac[M_PI]
@@ -1193,7 +1266,6 @@ def observations(
     cb[16] = 1.0 if i <= kp[KP_FLOOR] + 1e-15 else 0.0
     cb[17] = 100.0 * (mac[M_GAPHIST] + mac[M_GAPHIST + 1] + mac[M_GAPHIST + 2]) / 3.0
 
-    bank = np.empty((B, BANK_OBS), dtype=np.float32)
     for b in range(B):
         lo = bf[B_LOANS, b]
         bank[b, 0] = pct * i
@@ -1215,7 +1287,6 @@ def observations(
         bank[b, 14] = gap_pct
         bank[b, 15] = u_pct
 
-    hh = np.empty((N, HH_OBS), dtype=np.float32)
     css = kp[KP_CSS]
     Th = kp[KP_TH]
     nown = float(N)
@@ -1247,7 +1318,6 @@ def observations(
         hh[j, 15] = tfrac
         hh[j, 16] = hf[H_PERM, j] / wbar
 
-    firm = np.empty((F, FIRM_OBS), dtype=np.float32)
     alpha = kp[KP_ALPHA]
     k_norm = math.exp(alpha * math.log(kp[KP_KSS]))
     nbar = kp[KP_WORKERS_SS]
@@ -1276,4 +1346,3 @@ def observations(
         firm[f, 14] = gap_pct
         firm[f, 15] = tfrac
         firm[f, 16] = es / (ff[F_PROD, f] if ff[F_PROD, f] > 0.0 else 1e-12) if es > 0.0 else 0.0
-    return cb, bank, hh, firm
