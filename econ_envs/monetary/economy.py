@@ -250,11 +250,8 @@ class MonetaryEconomy:
         kp = np.zeros(kr.KP_SIZE)
         kp[kr.KP_ALPHA] = p.capital_share
         kp[kr.KP_DELTA] = cal.depreciation_m
-        kp[kr.KP_MU] = p.markup
         kp[kr.KP_ETA] = p.demand_elasticity
-        kp[kr.KP_INV_TARGET] = p.inventory_target
         kp[kr.KP_INV_DECAY] = p.inventory_decay
-        kp[kr.KP_NU] = p.markup_inventory_response
         kp[kr.KP_SALES_SMOOTH] = p.sales_smoothing
         kp[kr.KP_SEP] = p.separation_rate
         kp[kr.KP_MATCH] = cal.matching_efficiency
@@ -282,7 +279,6 @@ class MonetaryEconomy:
         kp[kr.KP_CAP] = p.max_policy_rate / PERCENT_YEAR
         kp[kr.KP_LSTAR] = cal.natural_hours
         kp[kr.KP_USTAR] = cal.natural_unemployment
-        kp[kr.KP_WREAL] = cal.real_wage
         kp[kr.KP_CSS] = cal.consumption_per_household
         kp[kr.KP_YSS] = cal.income_per_household
         kp[kr.KP_YFIRM] = cal.output_per_firm
@@ -301,7 +297,6 @@ class MonetaryEconomy:
         kp[kr.KP_T_LEN] = p.episode_length
         kp[kr.KP_WORKERS_SS] = cal.workers_per_firm
         kp[kr.KP_KSS] = cal.capital_per_worker
-        kp[kr.KP_TFP] = cal.tfp
         kp[kr.KP_THETA_MAX] = p.max_tightness * p.steady_state_tightness
         kp[kr.KP_INV_DEBT] = p.investment_debt_share
         kp[kr.KP_FILL_SS] = p.job_finding_rate / p.steady_state_tightness
