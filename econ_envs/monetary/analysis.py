@@ -209,6 +209,16 @@ def reaction_function(
             y.append(i[t])
     Xa = np.array(X)
     ya = np.array(y)
+    name = policy if isinstance(policy, str) else getattr(policy, "__name__", "custom")
+    if np.ptp(ya) == 0.0:
+        # the rate never moved (e.g. a fixed rate): no response to inflation or the gap can be identified
+        nan = float("nan")
+        return {
+            "policy": name, "seeds": seeds, "months": months, "observations": int(len(ya)), "identified": False,
+            "coefficients": {"c": float(ya[0]), "phi_pi": 0.0, "phi_y": 0.0, "rho": nan},
+            "std_errors": {"c": nan, "phi_pi": nan, "phi_y": nan, "rho": nan},
+            "long_run": {"phi_pi": 0.0, "phi_y": 0.0}, "r_squared": nan, "taylor_principle": False,
+        }  # fmt: skip
     beta, *_ = np.linalg.lstsq(Xa, ya, rcond=None)
     resid = ya - Xa @ beta
     dof = max(len(ya) - Xa.shape[1], 1)
@@ -223,10 +233,11 @@ def reaction_function(
     c, phi_pi, phi_y, rho = (float(b) for b in beta)
     lr = 1.0 - rho
     return {
-        "policy": policy if isinstance(policy, str) else getattr(policy, "__name__", "custom"),
+        "policy": name,
         "seeds": seeds,
         "months": months,
         "observations": int(len(ya)),
+        "identified": True,
         "coefficients": {"c": c, "phi_pi": phi_pi, "phi_y": phi_y, "rho": rho},
         "std_errors": dict(zip(("c", "phi_pi", "phi_y", "rho"), (float(v) for v in se))),
         "long_run": {

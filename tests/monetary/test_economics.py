@@ -170,3 +170,8 @@ def test_reaction_function_recovers_the_taylor_principle():
     assert 1.0 < fit["long_run"]["phi_pi"] < 2.0
     assert 0.2 < fit["long_run"]["phi_y"] < 0.8
     assert fit["taylor_principle"]
+
+
+def test_reaction_function_of_a_fixed_rate_is_not_identified():
+    fit = reaction_function(seeds=2, policy="fixed_rate", months=24)
+    assert fit["identified"] is False and fit["coefficients"]["phi_pi"] == 0.0 and math.isnan(fit["r_squared"])
