@@ -189,10 +189,16 @@ def test_central_bank_view_rejects_bad_actions_and_policies():
     env = CentralBankEnv(n_households=20, n_firms=4, n_banks=2)
     env.reset(seed=0)
     before = snapshot(env.env)
-    for bad, exc in ((7, ValueError), (np.array([1, 2]), ValueError), (1.5, TypeError)):
-        with pytest.raises(exc):
+
+    def rule_state():
+        return pickle.dumps([env.household_policy.rng.bit_generator.state, env.firm_policy.rng.bit_generator.state])
+
+    rules = rule_state()
+    for bad, exc in ((7, ValueError), (np.array([1, 2]), ValueError), (1.5, TypeError), (np.nan, ValueError)):
+        with pytest.raises(exc, match="central_bank"):
             env.step(bad)
         assert_same(before, snapshot(env.env))
+    assert rules == rule_state()
     with pytest.raises(ValueError, match="unknown household rule"):
         CentralBankEnv(household_policy="hand_to_mouth")
     with pytest.raises(TypeError, match="callable"):
