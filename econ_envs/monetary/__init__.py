@@ -179,6 +179,17 @@ Rates below are monthly fractions.
     inflation rates; expected inflation pi^e = 0.5 pi* + 0.5 pi12; output gap
     below; rewards; next observations.
 
+Rule agents and analyses
+------------------------
+``econ_envs.monetary.policies`` has the central-bank rules (Taylor 1993, balanced
+approach, NPP, inertial Taylor, fixed rate; ``econ-envs simulate monetary-v0
+--policy taylor93|balanced|npp|inertial|fixed_rate``) and the heuristic banks,
+households and firms, all plain callables from a role's observations to action
+indices. ``econ_envs.monetary.analysis`` (``econ-envs analyze monetary-v0
+simulate|irf|reaction|loss-table|gini|zlb|all --seeds N --out DIR``) computes
+impulse responses with common random numbers, fitted reaction functions, the
+rule loss table, the wealth Gini over time and a zero-lower-bound experiment.
+
 Potential output and the output gap
 -----------------------------------
 Potential output is what the firms' current capital and allocation would
