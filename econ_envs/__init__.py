@@ -24,9 +24,9 @@ except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+local"
 
 # Families register themselves on import; none imports another.
-from econ_envs import rbc, taxai  # noqa: E402
+from econ_envs import monetary, rbc, taxai  # noqa: E402
 
-_FAMILIES = (taxai, rbc)
+_FAMILIES = (taxai, monetary, rbc)
 
 
 def register_gymnasium_envs() -> None:

@@ -10,6 +10,8 @@ econ-envs evaluate CHECKPOINT [--episodes K] [--out DIR]
 econ-envs best-response CHECKPOINT --role ROLE [--iters N] [--episodes K] [--deviators one|all]
 econ-envs sweep CONFIG [--num-samples N] [--stop-iters N] [--set key=value] [--out DIR]
 
+econ-envs analyze ENV_ID ANALYSIS [options]   (families with analyses: see _ANALYZERS)
+
 The training commands need the ``rllib`` extra (``pip install 'econ-envs[rllib]'``).
 """
 
@@ -169,6 +171,19 @@ def _cmd_rollout(args: argparse.Namespace) -> int:
     )
     print(json.dumps(summary))
     return 0
+# env id -> "module:function" taking the remaining command-line arguments (a list of strings)
+_ANALYZERS = {
+    "monetary-v0": "econ_envs.monetary.analysis:run_cli",
+}
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from econ_envs.core.registry import load_entry_point
+
+    entry = _ANALYZERS.get(args.env_id)
+    if entry is None:
+        raise ValueError(f"no analyses for {args.env_id!r}; available for {sorted(_ANALYZERS)}")
+    return int(load_entry_point(entry)(args.rest) or 0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -250,6 +265,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace rollout files already in --out")
     p.add_argument("--quiet", action="store_true", help="no per-episode progress lines")
     p.set_defaults(func=_cmd_rollout)
+    p = sub.add_parser(
+        "analyze",
+        help="a family's analyses (monetary-v0: simulate, irf, reaction, loss-table, gini, zlb, all)",
+        add_help=False,
+    )
+    p.add_argument("env_id")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="the analysis and its options (--help for details)")
+    p.set_defaults(func=_cmd_analyze)
     return parser
 
 

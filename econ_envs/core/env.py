@@ -325,7 +325,13 @@ class EconomyEnv(ParallelEnv, ABC):
             if not np.all(np.isfinite(arr)):
                 bad = int(np.argwhere(~np.isfinite(arr.reshape(role.count, -1)))[0][0])
                 raise ValueError(f"{role.agent_id(bad)}: discrete action is not finite")
-            raise TypeError(f"{role.name}: discrete actions must be integers, got dtype {arr.dtype}")
+            flat = arr.reshape(role.count, -1)
+            fractional = np.flatnonzero((flat != np.round(flat)).any(axis=1))
+            i = int(fractional[0]) if fractional.size else 0
+            raise TypeError(
+                f"{role.agent_id(i)}: discrete actions must be integers, got {flat[i].tolist()} "
+                f"(the {role.name} actions have dtype {arr.dtype})"
+            )
         x = arr.astype(np.int64)
         if isinstance(space, spaces.Discrete):
             lo = int(space.start)
