@@ -85,7 +85,7 @@ def rejected(env, actions, exc, match):
         ("government", 36, ValueError, r"government: action 36 is outside \[0, 35\]"),
         ("consumer_3", np.array([1.0, 0, np.nan, 1, 0]), ValueError, r"consumer_3: discrete action is not finite"),
         ("firm_2", np.inf, ValueError, r"firm_2: discrete action is not finite"),
-        ("consumer_3", np.array([1.5, 0, 1, 1, 0]), TypeError, r"consumer: discrete actions must be integers"),
+        ("consumer_3", np.array([1.5, 0, 1, 1, 0]), TypeError, r"consumer_3: discrete actions must be integers"),
         ("consumer_4", np.array([1, 0, 1]), ValueError, r"consumer_4: action must have shape \(5,\)"),
         ("firm_0", np.array([1, 2]), ValueError, r"firm_0: action must have shape \(\)"),
         ("consumer_1", "3", TypeError, r"consumer_1"),
