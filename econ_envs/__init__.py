@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from econ_envs.core.memory import tune_allocator
 from econ_envs.core.registry import EnvSpec, list_envs, make, register, spec
+
+tune_allocator()  # per-step arrays of large populations are recycled, not page-faulted in (see core.memory)
 
 try:
     __version__ = version("econ-envs")

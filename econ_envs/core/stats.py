@@ -91,9 +91,10 @@ def _sortable(v: np.uint64) -> np.uint64:
 def _radix_two(x: np.ndarray, k1: int, k2: int):
     """k1-th and k2-th smallest (0-based) by radix select on the sortable bit patterns.
 
-    Two histogram passes (12 bits each) narrow each rank to the values sharing its top 24
-    bits; a third pass gathers those (usually a handful) for an exact quick-select. Values
-    must not be NaN.
+    Two histogram passes (the top 12 bits - sign and exponent - scanned only over the
+    occupied range, then the next 10 bits) narrow each rank to the values sharing its top
+    22 bits; a third pass gathers those (usually a handful) for an exact quick-select.
+    Values must not be NaN.
     """
     x = np.ascontiguousarray(x)
     n = x.size
@@ -102,24 +103,29 @@ def _radix_two(x: np.ndarray, k1: int, k2: int):
     out = np.empty(2)
     # pass 1: top 12 bits
     h = np.zeros(4096, dtype=np.int64)
+    lo = 4095
+    hi = 0
     for i in range(n):
-        h[np.int64(_sortable(bits[i]) >> np.uint64(52))] += 1
+        b = np.int64(_sortable(bits[i]) >> np.uint64(52))
+        h[b] += 1
+        lo = b if b < lo else lo
+        hi = b if b > hi else hi
     b1 = np.empty(2, dtype=np.int64)
     r1 = np.empty(2, dtype=np.int64)
     for q in range(2):
         acc = 0
-        for b in range(4096):
+        for b in range(lo, hi + 1):
             if acc + h[b] > ks[q]:
                 b1[q] = b
                 r1[q] = ks[q] - acc
                 break
             acc += h[b]
-    # pass 2: next 12 bits, within each target's top-12 bucket
-    h2 = np.zeros((2, 4096), dtype=np.int64)
+    # pass 2: next 10 bits, within each target's top-12 bucket
+    h2 = np.zeros((2, 1024), dtype=np.int64)
     for i in range(n):
         key = _sortable(bits[i])
         top = np.int64(key >> np.uint64(52))
-        mid = np.int64((key >> np.uint64(40)) & np.uint64(0xFFF))
+        mid = np.int64((key >> np.uint64(42)) & np.uint64(0x3FF))
         if top == b1[0]:
             h2[0, mid] += 1
         if top == b1[1]:
@@ -128,28 +134,28 @@ def _radix_two(x: np.ndarray, k1: int, k2: int):
     r2 = np.empty(2, dtype=np.int64)
     for q in range(2):
         acc = 0
-        for b in range(4096):
+        for b in range(1024):
             if acc + h2[q, b] > r1[q]:
                 b2[q] = b
                 r2[q] = r1[q] - acc
                 break
             acc += h2[q, b]
-    # pass 3: gather the values that share the target's top 24 bits, then select exactly
+    # pass 3: gather the values that share the target's top 22 bits, then select exactly
     prefix = np.empty(2, dtype=np.uint64)
     cnt = np.zeros(2, dtype=np.int64)
     for q in range(2):
-        prefix[q] = (np.uint64(b1[q]) << np.uint64(12)) | np.uint64(b2[q])
+        prefix[q] = (np.uint64(b1[q]) << np.uint64(10)) | np.uint64(b2[q])
         cnt[q] = h2[q, b2[q]]
     buf0 = np.empty(cnt[0])
     buf1 = np.empty(cnt[1])
     j0 = 0
     j1 = 0
     for i in range(n):
-        p24 = _sortable(bits[i]) >> np.uint64(40)
-        if p24 == prefix[0]:
+        p22 = _sortable(bits[i]) >> np.uint64(42)
+        if p22 == prefix[0]:
             buf0[j0] = x[i]
             j0 += 1
-        if p24 == prefix[1]:
+        if p22 == prefix[1]:
             buf1[j1] = x[i]
             j1 += 1
     out[0] = _partition_select(buf0, r2[0])

@@ -166,6 +166,28 @@ def taxai_obs_groups(env_config: Mapping[str, Any]) -> dict[str, list[int]]:
     return {"own": own, "policy": policy, "summary": summary}
 
 
+# Where a learning government starts (HSV schedule): a moderately progressive income tax close to the
+# U.S. federal one at mean income (tau = 0.15, xi = 0.15), a negligible wealth tax (0.5 % at mean
+# wealth, progressivity 0.05) and G/Y = 0.1. The middle of the action box (a 5 % progressive wealth
+# tax among others) runs the economy down within a few years, whatever households do.
+TAXAI_GOVERNMENT_START = {"hsv": (0.15, 0.15, 0.005, 0.05, 0.1), "brackets_extra": (0.005, 0.05, 0.1)}
+
+
+def taxai_government_start(env_config: Mapping[str, Any]) -> list[float]:
+    """The learning government's initial mean action for the economy ``env_config`` describes."""
+    from econ_envs.taxai.params import US2022_RATES, TaxParams
+
+    params = TaxParams.from_kwargs(**dict(env_config))
+    if params.income_tax == "hsv":
+        start = list(TAXAI_GOVERNMENT_START["hsv"])
+    else:  # statutory-like rates on whatever bracket grid, capped by the box
+        nb = len(params.bracket_thresholds)
+        rates = [US2022_RATES[min(i, len(US2022_RATES) - 1)] for i in range(nb)]
+        start = rates + list(TAXAI_GOVERNMENT_START["brackets_extra"])
+    low, high = params.policy_bounds()
+    return [min(max(v, lo), hi) for v, lo, hi in zip(start, low, high)]
+
+
 def taxai_experiment(
     *,
     n_households: int = 100,
@@ -177,7 +199,7 @@ def taxai_experiment(
     leader_iters: int = 1,
     follower_iters: int = 3,
     curriculum_iters: int = 0,
-    bc_warm_start: bool = False,
+    bc_warm_start: bool | None = None,
     freeze_households: bool = False,
     batched: bool | None = None,
     rollout_length: int | None = None,
@@ -196,8 +218,13 @@ def taxai_experiment(
     ``stackelberg``: alternate follower and leader training (``follower_iters`` then
     ``leader_iters`` iterations); otherwise both train every iteration. ``curriculum_iters``: the
     AI Economist's phase 1 length (free-market government while households learn).
-    ``bc_warm_start``: households start from a behaviour-cloned copy of the buffer-stock rule;
-    with ``freeze_households`` they stay there (the seed's "real households + learning government").
+    ``bc_warm_start``: households start from a behaviour-cloned copy of the buffer-stock rule
+    (default for learning households: a household policy that ignores its own wealth - which is
+    what a freshly initialised network is - runs the economy's capital down within 2-9 years,
+    the collapse ends the episode, and a short horizon rewards consuming everything, so learning
+    from scratch gets stuck in that doom loop); ``bc_warm_start=False`` starts from scratch.
+    With ``freeze_households`` they stay at the clone (the seed's "real households + learning
+    government"). A learning government starts at :data:`TAXAI_GOVERNMENT_START`.
     """
     env_config = {"n_households": n_households, "task": task, **dict(env_overrides or {})}
     groups = taxai_obs_groups(env_config)
@@ -217,8 +244,9 @@ def taxai_experiment(
                                            kwargs={"name": households[5:], "env_config": env_config})  # fmt: skip
     else:
         raise ValueError(f"households must be meanfield, mlp, recurrent or rule:<name>, got {households!r}")
+    gov_start = taxai_government_start(env_config)
     if government == "mlp":
-        modules["government"] = module_spec("mlp", **hidden_cfg)
+        modules["government"] = module_spec("mlp", init_action=gov_start, **hidden_cfg)
     elif government.startswith("rule:"):
         modules["government"] = module_spec(government, factory="econ_envs.taxai.policies:make_rule",
                                             kwargs={"name": government[5:], "env_config": env_config})  # fmt: skip
@@ -238,14 +266,18 @@ def taxai_experiment(
                                               [m for m in learned if m != "government"], curriculum_iters))  # fmt: skip
     elif stackelberg and "government" in learned and "household" in learned:
         callbacks.append(stackelberg_schedule(["government"], ["household"], leader_iters, follower_iters))
+    if bc_warm_start is None:
+        bc_warm_start = not households.startswith("rule:")
     if bc_warm_start:
         from econ_envs.rllib.bc import bc_warm_start_callback
 
+        if households.startswith("rule:"):
+            raise ValueError("bc_warm_start clones the rule into a learnable household module; households is a rule")
         rule_kwargs = {"name": "buffer_stock", "env_config": env_config}
         callbacks.append(
             bc_warm_start_callback(
                 "household", "econ_envs.taxai.policies:make_rule", rule_kwargs,
-                env_id="taxai-v0", env_config=env_config, role="household",
+                env_id="taxai-v0", env_config=env_config, role="household", others={"government": gov_start},
             )
         )  # fmt: skip
     T = rollout_length or (100 if batched else 50)

@@ -17,7 +17,10 @@
 ``model_config`` keys (all optional): ``hidden`` (list of layer sizes, default
 [64, 64]), ``vf_hidden`` (default = ``hidden``), ``activation`` ("tanh" | "relu"),
 ``inputs`` (list of observation columns the module sees; default all),
-``log_std_init`` (initial log standard deviation of Box actions, default -0.5).
+``log_std_init`` (initial log standard deviation of Box actions, default -0.5),
+``init_action`` (Box actions: the initial mean action in the environment's units; the
+policy head's bias is set to it, in RLlib's normalised units, kept 5 % inside the bounds;
+default: the middle of the box).
 MeanFieldModule adds ``groups``: ``{"own": [..], "policy": [..], "summary": [..]}``
 column lists. RecurrentModule adds ``cell_size`` (default 64).
 """
@@ -89,6 +92,27 @@ class _EconBase(TorchRLModule, ValueFunctionAPI):
         )
         return self._in_dim
 
+    def _init_head(self, head: torch.nn.Linear) -> None:
+        """Small initial weights; the bias puts the initial mean action at ``init_action`` (or the middle)."""
+        with torch.no_grad():
+            head.weight.mul_(0.01)
+            head.bias.zero_()
+            init = self._cfg("init_action", None)
+            if init is None:
+                return
+            if not self._box:
+                raise ValueError("init_action applies to Box action spaces only")
+            space = self.action_space
+            target = np.asarray(init, dtype=np.float64).reshape(-1)
+            if target.size != self._act_out or not np.all(np.isfinite(target)):
+                raise ValueError(f"init_action must be {self._act_out} finite numbers, got {list(init)}")
+            low = space.low.astype(np.float64)
+            high = space.high.astype(np.float64)
+            if np.any(target < low) or np.any(target > high):
+                raise ValueError(f"init_action {target.tolist()} lies outside the action box [{low}, {high}]")
+            norm = 2.0 * (target - low) / np.where(high > low, high - low, 1.0) - 1.0
+            head.bias.copy_(torch.as_tensor(np.clip(norm, -0.95, 0.95), dtype=head.bias.dtype))
+
     def _features(self, obs: torch.Tensor) -> torch.Tensor:
         x = obs.float()
         if self._inputs is not None:
@@ -112,9 +136,7 @@ class EconMLPModule(_EconBase):
         in_dim = self._setup_common()
         self._pi = _mlp([in_dim, *self._hidden], self._activation)
         self._pi_out = torch.nn.Linear(self._hidden[-1] if self._hidden else in_dim, self._act_out)
-        with torch.no_grad():  # small initial actions: start near the middle of the action box
-            self._pi_out.weight.mul_(0.01)
-            self._pi_out.bias.zero_()
+        self._init_head(self._pi_out)
 
     def _forward(self, batch: dict[str, Any], **kwargs) -> dict[str, Any]:
         out = self._pi_out(self._pi(self._features(batch[Columns.OBS])))
@@ -137,9 +159,7 @@ class MeanFieldModule(_EconBase):
         self._trunk = _mlp([width * len(self._groups), *self._hidden], self._activation)
         self._pi_out = torch.nn.Linear(self._hidden[-1] if self._hidden else width * len(self._groups),
                                        self._act_out)  # fmt: skip
-        with torch.no_grad():
-            self._pi_out.weight.mul_(0.01)
-            self._pi_out.bias.zero_()
+        self._init_head(self._pi_out)
 
     def _forward(self, batch: dict[str, Any], **kwargs) -> dict[str, Any]:
         x = symlog(batch[Columns.OBS].float())
@@ -158,9 +178,7 @@ class RecurrentModule(_EconBase):
         self._gru = torch.nn.GRU(self._hidden[0] if self._hidden else in_dim, self._cell, batch_first=True)
         self._pi_out = torch.nn.Linear(self._cell, self._act_out)
         self._vf_out = torch.nn.Linear(self._cell, 1)
-        with torch.no_grad():
-            self._pi_out.weight.mul_(0.01)
-            self._pi_out.bias.zero_()
+        self._init_head(self._pi_out)
 
     def get_initial_state(self) -> dict[str, torch.Tensor]:
         return {"h": torch.zeros(self._cell)}

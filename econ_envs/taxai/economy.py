@@ -315,7 +315,7 @@ class TaxEconomy:
             K=K_next, B=B_next, policy=gov, y_ref=max(tot[kr.S_YMEAN], 1e-9 * y0),
             a_ref=max(A_next / n, 1e-9 * y0), prev_Y=Y, prev_w=tot[kr.S_W], prev_r=tot[kr.S_R],
             prev_tr=tot[kr.S_TR] / n,
-            n_star=int(np.count_nonzero(star)) if (st.n_star or p.superstar_entry > 0.0) else 0,
+            n_star=int(tot[kr.S_NSTAR]),
         )  # fmt: skip
         self.last = rec
         self.terminated, self.truncated, self.reason = terminated, truncated, reason
@@ -334,7 +334,7 @@ class TaxEconomy:
                 return (Y - st.prev_Y) / st.prev_Y if st.prev_Y > 0 else 0.0
             return 100.0 * (tot[kr.S_K] - st.K) / st.K
         if p.task == "social_welfare":
-            return float(rec.util.mean())
+            return tot[kr.S_USUM] / n
         g = rec.ginis()
         if p.task == "gini":
             return 1.0 - 0.5 * (g["wealth_gini"] + g["disposable_income_gini"])
@@ -405,7 +405,7 @@ class TaxEconomy:
             "capital_to_gdp": rec.K / Y if Y > 0 else float("nan"),
             "debt_to_gdp": rec.B_next / Y if Y > 0 else float("nan"),
             "saving_rate": rec.A_next / cash if cash > 0 else float("nan"),
-            "social_welfare": float(rec.util.mean()),
+            "social_welfare": float(rec.totals[kr.S_USUM]) / n,
             "government_reward": rec.gov_reward,
             "resource_residual": Y - rec.C - I - rec.G,
         }

@@ -34,8 +34,8 @@ KP_SIZE = 24
 (B_ANEXT, B_LOGE, B_E, B_C, B_Y, B_TINC, B_TW, B_TR, B_UTIL) = range(9)
 B_ROWS = 9
 # Layout of the totals returned by :func:`economy_step`.
-(S_L, S_Y, S_W, S_R, S_G, S_TR, S_C, S_TINC, S_TW, S_TC, S_A, S_B, S_K, S_H, S_YMEAN) = range(15)
-S_SIZE = 15
+(S_L, S_Y, S_W, S_R, S_G, S_TR, S_C, S_TINC, S_TW, S_TC, S_A, S_B, S_K, S_H, S_YMEAN, S_USUM, S_NSTAR) = range(17)
+S_SIZE = 17
 
 
 @njit(cache=True, inline="always")
@@ -517,6 +517,7 @@ def economy_step(
     else:
         eps, switch, used = ability_shocks(raw, star, n_star, kp[KP_ENTRY], kp[KP_STAY])
     new_star = np.empty(n, dtype=np.bool_)
+    n_star_next = 0
     for i in range(n):
         s_now = star[i]
         if switch[i]:
@@ -530,6 +531,7 @@ def economy_step(
         else:
             new_log[i] = rho * log_e[i] + sigma * eps[i]
         new_star[i] = s_now
+        n_star_next += 1 if s_now else 0
     exp_into(new_log, new_e)
     for i in range(n):
         if new_star[i]:
@@ -606,6 +608,11 @@ def economy_step(
     totals[S_K] = K_next
     totals[S_H] = H
     totals[S_YMEAN] = Y_sum / n
+    u_sum = 0.0
+    for i in range(n):
+        u_sum += util[i]
+    totals[S_USUM] = u_sum
+    totals[S_NSTAR] = n_star_next
     totals[S_SIZE : S_SIZE + nb] = share
     totals[S_SIZE + nb : S_SIZE + 2 * nb] = mean
     totals[S_SIZE + 2 * nb :] = weight
