@@ -65,7 +65,9 @@ def rule_dataset(
                     if callable(how):
                         actions[name] = np.asarray(how(obs[name]))
                     else:
-                        actions[name] = np.broadcast_to(np.asarray(how, dtype=np.float64), (r.count, *r.action_space.shape))
+                        actions[name] = np.broadcast_to(
+                            np.asarray(how, dtype=np.float64), (r.count, *r.action_space.shape)
+                        )
                 else:
                     space = r.action_space
                     if isinstance(space, gym.spaces.Box):
