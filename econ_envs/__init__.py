@@ -24,9 +24,9 @@ except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+local"
 
 # Families register themselves on import; none imports another.
-from econ_envs import taxai  # noqa: E402
+from econ_envs import meanfield, taxai  # noqa: E402
 
-_FAMILIES = (taxai,)
+_FAMILIES = (taxai, meanfield)
 
 
 def register_gymnasium_envs() -> None:

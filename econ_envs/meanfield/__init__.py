@@ -139,7 +139,52 @@ Version history
 * v0: first release.
 """
 
+from econ_envs.core.registry import EnvSpec, register
+from econ_envs.meanfield.env import MeanFieldEnv, PushForwardEnv, parallel_env
 from econ_envs.meanfield.exploitability import exploitability
 from econ_envs.meanfield.games import GAMES, make_game
 
-__all__ = ["GAMES", "exploitability", "make_game"]
+_DESCRIPTIONS = {
+    "lq": "Mean-field linear-quadratic game (MFAX): 99 positions, 7 moves, 30 periods, N sampled agents",
+    "beach_bar": "Mean-field beach bar 1D (MFAX): walk to a bar that may close at t=15, N sampled agents",
+    "macro": "Mean-field Aiyagari-style consumption-savings game with TFP shocks (MFAX), N sampled agents",
+    "crowd": "Mean-field 1D crowd modelling on a torus (OpenSpiel), N sampled agents",
+}
+_ENV_CLASSES = {"lq": "LQEnv", "beach_bar": "BeachBarEnv", "macro": "MacroEnv", "crowd": "CrowdEnv"}
+_PANELS = {
+    "lq": (("Mean position (cells)", ("mean_position",)), ("Mean reward", ("mean_reward",))),
+    "beach_bar": (
+        ("Mean position and bar (cells)", ("mean_position", "bar")),
+        ("Bar open (1) / closed (0)", ("common_noise",)),
+        ("Mean reward", ("mean_reward",)),
+    ),
+    "macro": (
+        ("Capital and labour (per agent)", ("capital", "labour")),
+        ("Prices (interest rate per period, wage)", ("interest_rate", "wage")),
+        ("TFP log-deviation z", ("common_noise",)),
+        ("Mean reward (utility)", ("mean_reward",)),
+    ),
+    "crowd": (("Mean reward", ("mean_reward",)),),
+}
+
+for _key in GAMES:
+    register(
+        EnvSpec(
+            id=f"meanfield/{_key}-v0",
+            description=_DESCRIPTIONS[_key],
+            entry_point=f"econ_envs.meanfield.env:{_ENV_CLASSES[_key]}",
+            simulate_policies={"uniform": "econ_envs.meanfield.policies:UniformProfile"},
+            default_policy="uniform",
+            plot_panels=_PANELS[_key],
+            agents_kwarg="n_agents",
+        )
+    )
+
+GYM_ENVS = {
+    "econ_envs/MeanField-LQ-v0": "econ_envs.meanfield.env:PushForwardLQ",
+    "econ_envs/MeanField-BeachBar-v0": "econ_envs.meanfield.env:PushForwardBeachBar",
+    "econ_envs/MeanField-Macro-v0": "econ_envs.meanfield.env:PushForwardMacro",
+    "econ_envs/MeanField-Crowd-v0": "econ_envs.meanfield.env:PushForwardCrowd",
+}
+
+__all__ = ["GAMES", "MeanFieldEnv", "PushForwardEnv", "exploitability", "make_game", "parallel_env"]
