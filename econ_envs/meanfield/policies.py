@@ -178,7 +178,7 @@ class TorchModulePolicy:
 
         self.torch = torch
         self.game = game
-        self.states = torch.as_tensor(game.state_features, dtype=torch.float32)
+        self.states = torch.tensor(game.state_features, dtype=torch.float32)
 
     def step(self, t: int, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         torch = self.torch
