@@ -34,7 +34,7 @@ def test_fictitious_play_beach_bar_follows_the_one_over_k_law():
 
 @pytest.mark.parametrize("name", ["lq", "beach_bar"])
 def test_mirror_descent_below_one_percent(name):
-    res = online_mirror_descent(make_game(name), 25, eval_every=5)
+    res = online_mirror_descent(make_game(name), 20, eval_every=5)
     assert res.curve[-1].exploitability < 0.01 * UNIFORM[name]
     assert res.curve[-1].exploitability < res.curve[1].exploitability < res.curve[0].exploitability
 
@@ -81,7 +81,7 @@ def test_spg_loss_is_the_exact_policy_value_and_training_improves():
     loss.backward()
     grads = [p.grad for p in net.parameters() if p.grad is not None]
     assert grads and all(torch.isfinite(gr).all() for gr in grads)
-    res = spg(g, 30, learning_rate=1e-2, eval_every=10)
+    res = spg(g, 15, learning_rate=1e-2, eval_every=15)
     assert res.curve[-1].exploitability < 0.5 * res.curve[0].exploitability
 
 

@@ -64,8 +64,8 @@ def wealth_lookup(grid: np.ndarray, max_bins: int = 1 << 20) -> tuple[np.ndarray
     """(inv_dg, table, inv_width) for :func:`wealth_split`.
 
     ``table[b]`` is the grid cell holding x = b * width, on uniform bins narrower than
-    the smallest grid cell (so a lookup is off by at most one cell), covering four
-    times the top of the grid.
+    half the smallest grid cell (so a lookup is off by at most one cell), covering
+    four times the top of the grid.
     """
     dg = np.diff(grid)
     width = max(float(dg.min()) / 2.0, 4.0 * float(grid[-1]) / max_bins)
@@ -75,31 +75,37 @@ def wealth_lookup(grid: np.ndarray, max_bins: int = 1 << 20) -> tuple[np.ndarray
     return 1.0 / dg, table, 1.0 / width
 
 
-@njit(cache=True, inline="always")
-def wealth_split(x, grid, inv_dg, table, inv_width):
-    """Lower grid neighbour j of wealth x and the weight theta on j+1 (linear split, capped at both ends).
+@njit(cache=True, error_model="numpy")
+def wealth_split(x, grid, inv_dg, table, inv_width, j_out, theta_out):
+    """Split each next wealth x[k] onto the grid: lower neighbour j_out[k], weight theta_out[k] on j+1.
 
-    The table's bins are narrower than half the smallest grid cell, so the looked-up
-    cell is at most one off (either way, rounding included); one comparison each way fixes it.
+    Linear interpolation weights, capped at both ends of the grid (wealth above the
+    top goes to the top point). The table's bins are narrower than half the smallest
+    cell, so the looked-up cell is at most one off either way; one comparison fixes it.
+    The only place the wealth split is defined: every kernel calls it on a batch.
     """
     n = grid.shape[0]
-    f = x * inv_width
-    if f <= 0.0:
-        j = 0
-    elif f >= table.shape[0] - 1:
-        j = n - 2
-    else:
-        j = np.int64(table[np.int64(f)])
-    if j > 0 and grid[j] > x:
-        j -= 1
-    elif j < n - 2 and grid[j + 1] <= x:
-        j += 1
-    theta = (x - grid[j]) * inv_dg[j]
-    if theta < 0.0:
-        theta = 0.0
-    elif theta > 1.0:
-        theta = 1.0
-    return j, theta
+    n_bins = table.shape[0]
+    for k in range(x.shape[0]):
+        v = x[k]
+        f = v * inv_width
+        if f <= 0.0:
+            j = 0
+        elif f >= n_bins - 1:
+            j = n - 2
+        else:
+            j = np.int64(table[np.int64(f)])
+        if j > 0 and grid[j] > v:
+            j -= 1
+        elif j < n - 2 and grid[j + 1] <= v:
+            j += 1
+        theta = (v - grid[j]) * inv_dg[j]
+        if theta < 0.0:
+            theta = 0.0
+        elif theta > 1.0:
+            theta = 1.0
+        j_out[k] = j
+        theta_out[k] = theta
 
 
 @njit(cache=True)
@@ -109,23 +115,40 @@ def cash_on_hand(a, y, r, w):
 
 
 @njit(cache=True, error_model="numpy")
+def _next_wealth(r, w, a_grid, y_grid, keep, x):
+    """x[(s, a)] = m(s) (1 - share_a) for every state s = (i_a, i_y) and action, in row order."""
+    na, ny, n_actions = a_grid.shape[0], y_grid.shape[0], keep.shape[0]
+    k = 0
+    for ia in range(na):
+        for iy in range(ny):
+            m = cash_on_hand(a_grid[ia], y_grid[iy], r, w)
+            for a in range(n_actions):
+                x[k] = m * keep[a]
+                k += 1
+
+
+@njit(cache=True, error_model="numpy")
 def _macro_rows(prices, a_grid, y_grid, keep, inv_dg, table, inv_width, didx, dw):
     """Decision rows of every path into didx, dw [P, S, A, 2]: next wealth split onto the grid."""
     n_paths = prices.shape[0]
     na, ny, n_actions = a_grid.shape[0], y_grid.shape[0], keep.shape[0]
+    n = na * ny * n_actions
+    x = np.empty(n)
+    jj = np.empty(n, dtype=np.int64)
+    th = np.empty(n)
     for p in range(n_paths):
-        r = prices[p, 0]
-        w = prices[p, 1]
+        _next_wealth(prices[p, 0], prices[p, 1], a_grid, y_grid, keep, x)
+        wealth_split(x, a_grid, inv_dg, table, inv_width, jj, th)
+        k = 0
         for ia in range(na):
             for iy in range(ny):
                 s = ia * ny + iy
-                m = cash_on_hand(a_grid[ia], y_grid[iy], r, w)
                 for a in range(n_actions):
-                    j, theta = wealth_split(m * keep[a], a_grid, inv_dg, table, inv_width)
-                    didx[p, s, a, 0] = j * ny + iy
-                    didx[p, s, a, 1] = (j + 1) * ny + iy
-                    dw[p, s, a, 0] = 1.0 - theta
-                    dw[p, s, a, 1] = theta
+                    didx[p, s, a, 0] = jj[k] * ny + iy
+                    didx[p, s, a, 1] = (jj[k] + 1) * ny + iy
+                    dw[p, s, a, 0] = 1.0 - th[k]
+                    dw[p, s, a, 1] = th[k]
+                    k += 1
 
 
 @njit(cache=True, error_model="numpy")
@@ -154,27 +177,30 @@ def macro_pushforward(mu, pi, pi_of_path, prices, a_grid, y_grid, keep, inv_dg, 
     n_paths, n_states = mu.shape
     na, ny, n_actions = a_grid.shape[0], y_grid.shape[0], keep.shape[0]
     k2 = nidx.shape[2]
+    n = n_states * n_actions
+    x = np.empty(n)
+    jj = np.empty(n, dtype=np.int64)
+    th = np.empty(n)
     out = np.zeros((n_paths, n_states))
     mid = np.empty(n_states)
     for p in range(n_paths):
         mid[:] = 0.0
         q = pi_of_path[p]
-        r = prices[p, 0]
-        w = prices[p, 1]
+        _next_wealth(prices[p, 0], prices[p, 1], a_grid, y_grid, keep, x)
+        wealth_split(x, a_grid, inv_dg, table, inv_width, jj, th)
         for ia in range(na):
             for iy in range(ny):
                 s = ia * ny + iy
                 m0 = mu[p, s]
                 if m0 == 0.0:
                     continue
-                m = cash_on_hand(a_grid[ia], y_grid[iy], r, w)
+                k = s * n_actions
                 for a in range(n_actions):
                     ma = m0 * pi[q, s, a]
-                    if ma == 0.0:
-                        continue
-                    j, theta = wealth_split(m * keep[a], a_grid, inv_dg, table, inv_width)
-                    mid[j * ny + iy] += ma * (1.0 - theta)
-                    mid[(j + 1) * ny + iy] += ma * theta
+                    lo = jj[k + a] * ny + iy
+                    t = th[k + a]
+                    mid[lo] += ma * (1.0 - t)
+                    mid[lo + ny] += ma * t
         for sb in range(n_states):
             m0 = mid[sb]
             if m0 == 0.0:
@@ -194,6 +220,10 @@ def macro_backward_step(
     na, ny, n_actions = a_grid.shape[0], y_grid.shape[0], keep.shape[0]
     k2 = nidx.shape[2]
     do_na = q_na.shape[0] == n_paths
+    n = n_states * n_actions
+    x = np.empty(n)
+    jj = np.empty(n, dtype=np.int64)
+    th = np.empty(n)
     w1 = np.empty(n_states)
     w2 = np.empty(n_states)
     w3 = np.zeros(n_states)
@@ -215,6 +245,8 @@ def macro_backward_step(
         qp = pi_of_path[p]
         r = prices[p, 0]
         w = prices[p, 1]
+        _next_wealth(r, w, a_grid, y_grid, keep, x)
+        wealth_split(x, a_grid, inv_dg, table, inv_width, jj, th)
         for ia in range(na):
             for iy in range(ny):
                 s = ia * ny + iy
@@ -223,12 +255,13 @@ def macro_backward_step(
                 acc = 0.0
                 best = 0.0
                 b = 0
+                k = s * n_actions
                 for a in range(n_actions):
-                    j, theta = wealth_split(m * keep[a], a_grid, inv_dg, table, inv_width)
-                    lo = j * ny + iy
+                    lo = jj[k + a] * ny + iy
                     hi = lo + ny
-                    e1 = (1.0 - theta) * w1[lo] + theta * w1[hi]
-                    e2 = (1.0 - theta) * w2[lo] + theta * w2[hi]
+                    t = th[k + a]
+                    e1 = w1[lo] + t * (w1[hi] - w1[lo])
+                    e2 = w2[lo] + t * (w2[hi] - w2[lo])
                     rew = u_term if terminal else macro_utility(m * shares[a], crra)
                     acc += pi[qp, s, a] * (rew + gamma * e1)
                     q = rew + gamma * e2
@@ -236,7 +269,7 @@ def macro_backward_step(
                         best = q
                         b = a
                     if do_na:
-                        q_na[p, s, a] = rew + gamma * ((1.0 - theta) * w3[lo] + theta * w3[hi])
+                        q_na[p, s, a] = rew + gamma * (w3[lo] + t * (w3[hi] - w3[lo]))
                 out_pi[p, s] = acc
                 out_br[p, s] = best
                 act[p, s] = b
@@ -248,17 +281,22 @@ def macro_backward_step(
 def _macro_agent_rows(states, actions, r, w, a_grid, y_grid, keep, inv_dg, table, inv_width):
     n = states.shape[0]
     ny = y_grid.shape[0]
-    adidx = np.empty((n, 2), dtype=np.int64)
-    adw = np.empty((n, 2))
+    x = np.empty(n)
+    jj = np.empty(n, dtype=np.int64)
+    th = np.empty(n)
     for i in range(n):
         ia = states[i] // ny
         iy = states[i] - ia * ny
-        m = cash_on_hand(a_grid[ia], y_grid[iy], r, w)
-        j, theta = wealth_split(m * keep[actions[i]], a_grid, inv_dg, table, inv_width)
-        adidx[i, 0] = j * ny + iy
-        adidx[i, 1] = (j + 1) * ny + iy
-        adw[i, 0] = 1.0 - theta
-        adw[i, 1] = theta
+        x[i] = cash_on_hand(a_grid[ia], y_grid[iy], r, w) * keep[actions[i]]
+    wealth_split(x, a_grid, inv_dg, table, inv_width, jj, th)
+    adidx = np.empty((n, 2), dtype=np.int64)
+    adw = np.empty((n, 2))
+    for i in range(n):
+        iy = states[i] % ny
+        adidx[i, 0] = jj[i] * ny + iy
+        adidx[i, 1] = (jj[i] + 1) * ny + iy
+        adw[i, 0] = 1.0 - th[i]
+        adw[i, 1] = th[i]
     return adidx, adw
 
 

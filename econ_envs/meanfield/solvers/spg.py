@@ -103,6 +103,18 @@ class MeanFieldNet(nn.Module):
         self.mix_obs = nn.Linear(embed, hidden)
         self.body = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
         self.head = nn.Linear(hidden, n_actions)
+        self._init_like_mfax()
+
+    def _init_like_mfax(self) -> None:
+        """Flax's defaults, as in MFAX: LeCun-normal kernels, zero biases, embeddings N(0, 1/embed)."""
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                std = 1.0 / math.sqrt(m.in_features) / 0.87962566103423978  # truncation at 2 sd shrinks the sd
+                nn.init.trunc_normal_(m.weight, 0.0, std, -2.0 * std, 2.0 * std)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Embedding):
+                nn.init.normal_(m.weight, 0.0, 1.0 / math.sqrt(m.embedding_dim))
         nn.init.normal_(self.head.bias, 0.0, 0.01)
 
     def obs_features(self, obs: torch.Tensor, h0: torch.Tensor | None = None):
