@@ -159,8 +159,10 @@ def _policy_value_loss(
 ) -> tuple[torch.Tensor, float]:
     """Roll the exact flow forward, then the differentiable backward recursion; returns (loss, value).
 
-    The policy of each period is computed once, with gradient tracking; the flow (mu,
-    observations, rewards, rows) is computed from a detached copy and held fixed.
+    The rollout runs without gradient tracking; the flow (mu, observations, rewards,
+    rows) it produces is held fixed, so the policy of every period, path and state is
+    then recomputed in one batched forward pass with gradients (the same values, one
+    large graph instead of T small ones).
     """
     T, P, S, A = game.horizon, paths.n_paths, game.n_states, game.n_actions
     static, z = paths.static, paths.z
@@ -168,34 +170,36 @@ def _policy_value_loss(
     mu0 = mu.copy()
     nidx, nw = game.noise_rows(static)
     aggs = [game.aggregate(mu, static, z[:, 0])]
+    obs = np.empty((P, T, game.obs_dim))
     own = np.arange(P, dtype=np.int64)
+    rows = game.row_buffers(P)
     h = None
-    probs = []
-    for t in range(T):
-        o = norm(game.observation(aggs[t], static, z[:, t], t))
-        emb, h = net.obs_features(torch.as_tensor(o[:, None], dtype=torch.float32), h)
-        pt = torch.softmax(net.logits(emb[:, 0]).double(), dim=-1)  # [P, S, A]
-        probs.append(pt)
-        pi = pt.detach().numpy().copy()
-        pi /= pi.sum(axis=2, keepdims=True)
-        if game.fused:
-            mu = game.pushforward_fused(mu, pi, own, aggs[t], static, z[:, t], t, nidx, nw)
-        else:
-            didx, dw = game.decision_rows(aggs[t], static, z[:, t], t)
-            mu = kernels.pushforward(mu, pi, own, didx, dw, nidx, nw)
-        aggs.append(game.aggregate(mu, static, z[:, t + 1]))
+    with torch.no_grad():
+        for t in range(T):
+            obs[:, t] = norm(game.observation(aggs[t], static, z[:, t], t))
+            emb, h = net.obs_features(torch.as_tensor(obs[:, t : t + 1], dtype=torch.float32), h)
+            pi = torch.softmax(net.logits(emb[:, 0]).double(), dim=-1).numpy()
+            pi /= pi.sum(axis=2, keepdims=True)
+            if game.fused:
+                mu = game.pushforward_fused(mu, pi, own, aggs[t], static, z[:, t], t, nidx, nw)
+            else:
+                didx, dw = game.decision_rows(aggs[t], static, z[:, t], t, out=rows)
+                mu = kernels.pushforward(mu, pi, own, didx, dw, nidx, nw)
+            aggs.append(game.aggregate(mu, static, z[:, t + 1]))
+    emb, _ = net.obs_features(torch.as_tensor(obs, dtype=torch.float32))
+    probs = torch.softmax(net.logits(emb).double(), dim=-1)  # [P, T, S, A], with gradients
     tn_idx = torch.tensor(nidx.reshape(P, -1))
     tn_w = torch.tensor(nw)
     V = torch.zeros(P, S, dtype=torch.float64)
-    rows = game.row_buffers(P)
+    reward = np.empty((P, S, A))
     for t in range(T - 1, -1, -1):
         didx, dw = game.decision_rows(aggs[t], static, z[:, t], t, out=rows)
-        R = torch.from_numpy(game.reward_table(aggs[t], aggs[t + 1], static, z[:, t], z[:, t + 1], t))
+        R = torch.tensor(game.reward_table(aggs[t], aggs[t + 1], static, z[:, t], z[:, t + 1], t, out=reward))
         W = (tn_w * V.gather(1, tn_idx).view(P, S, -1)).sum(-1)  # [P, S]
-        EV = W.gather(1, torch.from_numpy(didx.reshape(P, -1).copy())).view(P, S, A, -1)
-        EV = (torch.from_numpy(dw.copy()) * EV).sum(-1)
-        V = (probs[t] * (R + game.gamma * EV)).sum(-1)
-    w = torch.from_numpy(np.array(paths.weight))
+        EV = W.gather(1, torch.tensor(didx.reshape(P, -1))).view(P, S, A, -1)
+        EV = (torch.tensor(dw) * EV).sum(-1)
+        V = (probs[:, t] * (R + game.gamma * EV)).sum(-1)
+    w = torch.tensor(np.array(paths.weight))
     value = (w * (torch.from_numpy(mu0) * V).sum(-1)).sum()
     return -value, float(value.detach())
 
