@@ -32,6 +32,7 @@ class Rollout:
         pi: per period, the (tables, pi_of_path) the policy returned.
         noise: (nidx, nw) idiosyncratic-noise rows of the paths.
         mean_reward: [T, P] population-average reward of each period.
+        cache: scratch the fused push-forward filled for the backward pass (games with ``fused``), or None.
     """
 
     game: MeanFieldGame
@@ -42,6 +43,7 @@ class Rollout:
     pi: list[tuple[np.ndarray, np.ndarray]]
     noise: tuple[np.ndarray, np.ndarray]
     mean_reward: np.ndarray
+    cache: np.ndarray | None = None
 
     def rows(self, t: int, out: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Decision rows of period t (recomputed from the stored aggregates)."""
@@ -73,6 +75,7 @@ def pushforward_rollout(game: MeanFieldGame, policy: Any, paths: Paths, *, rewar
     mean_reward = np.zeros((T, P))
     pis = []
     rows = None if game.fused else game.row_buffers(P)
+    cache = game.fused_cache(P) if game.fused else None
     reward = np.empty((P, S, game.n_actions)) if rewards else None
     mus[0], aggs[0] = mu, agg0
     obs[0] = game.observation(agg0, static, z[:, 0], 0)
@@ -80,7 +83,8 @@ def pushforward_rollout(game: MeanFieldGame, policy: Any, paths: Paths, *, rewar
         pi, pi_of_path = pol.step(t, obs[t])
         pis.append((pi, pi_of_path))
         if game.fused:
-            mu = game.pushforward_fused(mu, pi, pi_of_path, aggs[t], static, z[:, t], t, nidx, nw)
+            ct = None if cache is None else cache[t]
+            mu = game.pushforward_fused(mu, pi, pi_of_path, aggs[t], static, z[:, t], t, nidx, nw, ct)
         else:
             didx, dw = game.decision_rows(aggs[t], static, z[:, t], t, out=rows)
             mu = kernels.pushforward(mu, pi, pi_of_path, didx, dw, nidx, nw)
@@ -90,7 +94,7 @@ def pushforward_rollout(game: MeanFieldGame, policy: Any, paths: Paths, *, rewar
         if rewards:
             R = game.reward_table(aggs[t], aggs[t + 1], static, z[:, t], z[:, t + 1], t, out=reward)
             mean_reward[t] = game.mean_reward(mus[t], pi, pi_of_path, R)
-    return Rollout(game, paths, mus, aggs, obs, pis, (nidx, nw), mean_reward)
+    return Rollout(game, paths, mus, aggs, obs, pis, (nidx, nw), mean_reward, cache)
 
 
 class SampledPopulation:

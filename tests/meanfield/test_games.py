@@ -152,3 +152,23 @@ def test_bad_parameters_raise_naming_the_field(name):
         cls(not_a_field=1)
     with pytest.raises(ValueError, match="unknown mean-field game"):
         make_game("nope")
+
+
+def test_macro_fused_exploitability_equals_the_generic_sparse_path():
+    """Fused kernels (rows on the fly, with or without the cached grid cells) = materialised rows."""
+    from econ_envs.meanfield.exploitability import exploitability
+
+    g = make_game("macro", horizon=8)
+    rng = np.random.default_rng(6)
+    pol = random_table(g, rng, g.horizon)
+    paths = g.paths(n_paths=3, seed=7)
+    fused = exploitability(g, pol, paths=paths)
+    g.fused_cache = lambda n_paths: None  # instance override: recompute the split in the backward pass
+    uncached = exploitability(g, pol, paths=paths)
+    g.fused = False  # instance override: the generic kernels on materialised sparse rows
+    generic = exploitability(g, pol, paths=paths)
+    for r in (uncached, generic):
+        assert np.allclose(r.v_policy, fused.v_policy, rtol=1e-12, atol=1e-12)
+        assert np.allclose(r.v_best_response, fused.v_best_response, rtol=1e-12, atol=1e-12)
+        assert np.allclose(r.v_nonanticipative, fused.v_nonanticipative, rtol=1e-12, atol=1e-12)
+        assert np.allclose(r.rollout.mu, fused.rollout.mu, rtol=1e-12, atol=1e-15)

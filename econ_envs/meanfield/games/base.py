@@ -266,15 +266,21 @@ class MeanFieldGame(ABC):
     # Games whose rows are expensive to store may compute them on the fly in fused kernels.
     fused: bool = False
 
-    def pushforward_fused(self, mu, pi, pi_of_path, agg, static, z_t, t, nidx, nw) -> np.ndarray:
-        """mu_{t+1} without materialising the decision rows (only when ``fused``)."""
+    def fused_cache(self, n_paths: int) -> np.ndarray | None:
+        """Optional per-period scratch [T, P, ...] the fused push-forward fills for the backward pass."""
+        return None
+
+    def pushforward_fused(self, mu, pi, pi_of_path, agg, static, z_t, t, nidx, nw, cache=None) -> np.ndarray:
+        """mu_{t+1} without materialising the decision rows (only when ``fused``); fills ``cache`` if given."""
         raise NotImplementedError
 
-    def backward_fused(self, agg, agg_next, static, z_t, z_next, t, nidx, nw, pi, pi_of_path, values, outs) -> None:
+    def backward_fused(
+        self, agg, agg_next, static, z_t, z_next, t, nidx, nw, pi, pi_of_path, values, outs, cache=None
+    ) -> None:
         """:func:`~econ_envs.meanfield.kernels.backward_step` without rows in memory (only when ``fused``).
 
         ``values`` = (v_pi, v_br, v_na, node, weight) and ``outs`` = (out_pi, out_br, act, q_na, qbar,
-        out_na, act_na), as for the generic kernel.
+        out_na, act_na), as for the generic kernel; ``cache`` is what the push-forward of period t filled.
         """
         raise NotImplementedError
 

@@ -75,6 +75,17 @@ def wealth_lookup(grid: np.ndarray, max_bins: int = 1 << 20) -> tuple[np.ndarray
     return 1.0 / dg, table, 1.0 / width
 
 
+@njit(cache=True)
+def split_weight(x, g_j, inv_dg_j):
+    """Weight on the upper neighbour of x in the grid cell [g_j, g_j+1], capped to [0, 1]."""
+    theta = (x - g_j) * inv_dg_j
+    if theta < 0.0:
+        return 0.0
+    if theta > 1.0:
+        return 1.0
+    return theta
+
+
 @njit(cache=True, error_model="numpy")
 def wealth_split(x, grid, inv_dg, table, inv_width, j_out, theta_out):
     """Split each next wealth x[k] onto the grid: lower neighbour j_out[k], weight theta_out[k] on j+1.
@@ -99,13 +110,8 @@ def wealth_split(x, grid, inv_dg, table, inv_width, j_out, theta_out):
             j -= 1
         elif j < n - 2 and grid[j + 1] <= v:
             j += 1
-        theta = (v - grid[j]) * inv_dg[j]
-        if theta < 0.0:
-            theta = 0.0
-        elif theta > 1.0:
-            theta = 1.0
         j_out[k] = j
-        theta_out[k] = theta
+        theta_out[k] = split_weight(v, grid[j], inv_dg[j])
 
 
 @njit(cache=True)
@@ -172,8 +178,12 @@ def _macro_rewards(prices, a_grid, y_grid, shares, crra, terminal, out):
 
 
 @njit(cache=True, error_model="numpy")
-def macro_pushforward(mu, pi, pi_of_path, prices, a_grid, y_grid, keep, inv_dg, table, inv_width, nidx, nw):
-    """The push-forward of :func:`econ_envs.meanfield.kernels.pushforward` with the rows computed on the fly."""
+def macro_pushforward(mu, pi, pi_of_path, prices, a_grid, y_grid, keep, inv_dg, table, inv_width, nidx, nw, cache):
+    """The push-forward of :func:`econ_envs.meanfield.kernels.pushforward` with the rows computed on the fly.
+
+    When ``cache`` is [P, S*A] (not [P, 0]) the grid cells j of every (s, a) are kept
+    there for the backward pass of the same period.
+    """
     n_paths, n_states = mu.shape
     na, ny, n_actions = a_grid.shape[0], y_grid.shape[0], keep.shape[0]
     k2 = nidx.shape[2]
@@ -183,11 +193,15 @@ def macro_pushforward(mu, pi, pi_of_path, prices, a_grid, y_grid, keep, inv_dg, 
     th = np.empty(n)
     out = np.zeros((n_paths, n_states))
     mid = np.empty(n_states)
+    store = cache.shape[1] == n
     for p in range(n_paths):
         mid[:] = 0.0
         q = pi_of_path[p]
         _next_wealth(prices[p, 0], prices[p, 1], a_grid, y_grid, keep, x)
         wealth_split(x, a_grid, inv_dg, table, inv_width, jj, th)
+        if store:
+            for k in range(n):
+                cache[p, k] = jj[k]
         for ia in range(na):
             for iy in range(ny):
                 s = ia * ny + iy
@@ -213,9 +227,12 @@ def macro_pushforward(mu, pi, pi_of_path, prices, a_grid, y_grid, keep, inv_dg, 
 @njit(cache=True, error_model="numpy")
 def macro_backward_step(
     prices, terminal, crra, a_grid, y_grid, shares, keep, inv_dg, table, inv_width, nidx, nw, gamma,
-    pi, pi_of_path, v_pi, v_br, v_na, node, weight, out_pi, out_br, act, q_na, qbar, out_na, act_na,
+    pi, pi_of_path, v_pi, v_br, v_na, node, weight, out_pi, out_br, act, q_na, qbar, out_na, act_na, cache,
 ):  # fmt: skip
-    """:func:`econ_envs.meanfield.kernels.backward_step` with rows and rewards computed on the fly."""
+    """:func:`econ_envs.meanfield.kernels.backward_step` with rows and rewards computed on the fly.
+
+    Reuses the grid cells the push-forward stored in ``cache`` [P, S*A] when it has them.
+    """
     n_paths, n_states = v_pi.shape
     na, ny, n_actions = a_grid.shape[0], y_grid.shape[0], keep.shape[0]
     k2 = nidx.shape[2]
@@ -245,8 +262,10 @@ def macro_backward_step(
         qp = pi_of_path[p]
         r = prices[p, 0]
         w = prices[p, 1]
-        _next_wealth(r, w, a_grid, y_grid, keep, x)
-        wealth_split(x, a_grid, inv_dg, table, inv_width, jj, th)
+        cached = cache.shape[1] == n
+        if not cached:
+            _next_wealth(r, w, a_grid, y_grid, keep, x)
+            wealth_split(x, a_grid, inv_dg, table, inv_width, jj, th)
         for ia in range(na):
             for iy in range(ny):
                 s = ia * ny + iy
@@ -257,9 +276,14 @@ def macro_backward_step(
                 b = 0
                 k = s * n_actions
                 for a in range(n_actions):
-                    lo = jj[k + a] * ny + iy
+                    if cached:
+                        j = np.int64(cache[p, k + a])
+                        t = split_weight(m * keep[a], a_grid[j], inv_dg[j])
+                    else:
+                        j = jj[k + a]
+                        t = th[k + a]
+                    lo = j * ny + iy
                     hi = lo + ny
-                    t = th[k + a]
                     e1 = w1[lo] + t * (w1[hi] - w1[lo])
                     e2 = w2[lo] + t * (w2[hi] - w2[lo])
                     rew = u_term if terminal else macro_utility(m * shares[a], crra)
@@ -401,18 +425,31 @@ class MacroGame(MeanFieldGame):
     # the fused kernels compute the rows on the fly instead of writing S*A*2 entries per period
     fused = True
 
-    def pushforward_fused(self, mu, pi, pi_of_path, agg, static, z_t, t, nidx, nw):
+    def fused_cache(self, n_paths: int, budget_bytes: int = 256 << 20) -> np.ndarray | None:
+        """[T, P, S*A] grid cells of next wealth, filled by the push-forward for the backward pass."""
+        dtype = np.uint8 if self.params.n_wealth <= 256 else np.uint32
+        shape = (self.horizon, n_paths, self.n_states * self.n_actions)
+        if np.prod(shape) * np.dtype(dtype).itemsize > budget_bytes:
+            return None
+        return np.empty(shape, dtype=dtype)
+
+    def _cache_arg(self, cache: np.ndarray | None, n_paths: int) -> np.ndarray:
+        return cache if cache is not None else np.empty((n_paths, 0), dtype=np.uint8)
+
+    def pushforward_fused(self, mu, pi, pi_of_path, agg, static, z_t, t, nidx, nw, cache=None):
         prices = np.ascontiguousarray(agg[:, 2:4])
         return macro_pushforward(
-            mu, pi, pi_of_path, prices, self.wealth_grid, self.income_grid, self.keep, *self._split, nidx, nw
-        )
+            mu, pi, pi_of_path, prices, self.wealth_grid, self.income_grid, self.keep, *self._split, nidx, nw,
+            self._cache_arg(cache, mu.shape[0]),
+        )  # fmt: skip
 
-    def backward_fused(self, agg, agg_next, static, z_t, z_next, t, nidx, nw, pi, pi_of_path, values, outs):
+    def backward_fused(self, agg, agg_next, static, z_t, z_next, t, nidx, nw, pi, pi_of_path, values, outs,
+                       cache=None):  # fmt: skip
         prices = np.ascontiguousarray(agg[:, 2:4])
         terminal = t == self.horizon - 1
         macro_backward_step(
             prices, terminal, float(self.params.crra), self.wealth_grid, self.income_grid, self.shares, self.keep,
-            *self._split, nidx, nw, self.gamma, pi, pi_of_path, *values, *outs,
+            *self._split, nidx, nw, self.gamma, pi, pi_of_path, *values, *outs, self._cache_arg(cache, len(prices)),
         )  # fmt: skip
 
     def _fill_rewards(self, agg, agg_next, static, z_t, z_next, t, out):
