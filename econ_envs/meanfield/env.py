@@ -132,11 +132,13 @@ class MeanFieldEnv(EconomyEnv):
         acts = np.ascontiguousarray(actions["agent"], dtype=np.int64).reshape(self.n_agents)
         rewards = self.population.step(acts, self.rng)
         self._last_mean_reward = float(rewards.mean())
+        done = self.population.done
         return BatchStep(
             observations={"agent": self.population.agent_observations()},
             rewards={"agent": rewards},
-            terminated=self.population.done,
+            terminated=done,
             truncated=False,
+            info={"termination_reason": f"horizon: the game ends after {self.game.horizon} periods"} if done else {},
         )
 
     def aggregates(self) -> dict[str, float]:

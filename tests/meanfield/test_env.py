@@ -187,3 +187,14 @@ def test_sampled_rewards_equal_the_reward_table():
         R = g.reward_table(agg[None], pop.agg[None], static[None], z[t : t + 1], z[t + 1 : t + 2], t)[0]
         assert np.allclose(res.rewards["agent"], R[s, acts["agent"]], rtol=1e-12)
     assert res.terminated
+
+
+def test_simulate_runs_a_mean_field_game(tmp_path, capsys):
+    from econ_envs.cli import main
+    from econ_envs.core.simulate import read_history
+
+    out = tmp_path / "lq"
+    assert main(["simulate", "meanfield/lq-v0", "--out", str(out), "--set", "n_agents=300", "--quiet"]) == 0
+    hist = read_history(out / "history.csv")
+    assert len(hist["step"]) == 30 and np.all((hist["mean_position"] >= 0) & (hist["mean_position"] <= 98))
+    assert "horizon" in capsys.readouterr().out

@@ -216,6 +216,7 @@ def structural_policy_gradient(
     seed: int | None = 0,
     eval_every: int = 10,
     eval_paths: Paths | None = None,
+    exact: bool | None = None,
     threads: int | None = 1,
     progress: Callable[[CurvePoint], None] | None = None,
 ) -> SolverResult:
@@ -224,7 +225,9 @@ def structural_policy_gradient(
     The curve's wall time counts training only (evaluations are excluded, as in MFAX's
     ``train_time``); exploitability is MFAX's anticipative one and the
     non-anticipative one on ``eval_paths`` (default: exact enumeration when finite,
-    else ``n_paths`` paths from ``seed``).
+    else ``n_paths`` paths from ``seed``). Training uses the exact enumeration of the
+    common noise when it is finite (``exact=None`` or ``True``), otherwise (or with
+    ``exact=False``, MFAX's protocol) ``n_paths`` fresh sampled paths per iteration.
     """
     if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
         raise ValueError(f"iterations must be a non-negative integer, got {iterations!r}")
@@ -238,7 +241,8 @@ def structural_policy_gradient(
     net = MeanFieldNet(game.n_states, game.n_actions, game.obs_dim, feats, recurrent=recurrent)
     opt = torch.optim.Adam(net.parameters(), lr=learning_rate, eps=1e-8)
     norm = ObsNormaliser(game)
-    exact = game.enumerate_common() is not None
+    if exact is None:
+        exact = game.enumerate_common() is not None
     train_paths = game.paths(exact=True) if exact else None
     eval_paths = eval_paths if eval_paths is not None else game.paths(n_paths=n_paths, seed=seed)
     policy = TorchMeanFieldPolicy(net, game)
