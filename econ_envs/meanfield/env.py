@@ -232,9 +232,9 @@ class PushForwardEnv(gym.Env):
         self._done = True
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
-        super().reset(seed=seed)
         g = self.game
-        scenario = _scenario_from_options(g, options)
+        scenario = _scenario_from_options(g, options)  # checked before anything changes
+        super().reset(seed=seed)
         if scenario is None:
             static, z = g.sample_common(self.np_random, 1)
         else:

@@ -198,3 +198,26 @@ def test_simulate_runs_a_mean_field_game(tmp_path, capsys):
     hist = read_history(out / "history.csv")
     assert len(hist["step"]) == 30 and np.all((hist["mean_position"] >= 0) & (hist["mean_position"] <= 98))
     assert "horizon" in capsys.readouterr().out
+
+
+def test_bad_configuration_and_options():
+    with pytest.raises(ValueError, match="n_agents"):
+        econ_envs.make("meanfield/lq-v0", n_agents=0)
+    with pytest.raises(TypeError, match="unknown parameter"):
+        econ_envs.make("meanfield/beach_bar-v0", n_agent=10)
+    with pytest.raises(ValueError, match="discount"):
+        econ_envs.make("meanfield/macro-v0", discount=1.5)
+    with pytest.raises(TypeError, match="common_noise"):
+        gymnasium.make("econ_envs/MeanField-LQ-v0", common_noise="yes")
+    env = econ_envs.make("meanfield/beach_bar-v0", n_agents=4)
+    env.reset(seed=0)
+    before = snapshot(env)
+    with pytest.raises(ValueError, match="scenario"):
+        env.reset(seed=1, options={"scenario": ([40.0], [1.0] * 3)})
+    assert same(before, snapshot(env))
+    genv = gymnasium.make("econ_envs/MeanField-BeachBar-v0").unwrapped
+    genv.reset(seed=0)
+    state = pickle.dumps(genv.np_random.bit_generator.state)
+    with pytest.raises(ValueError, match="scenario"):
+        genv.reset(seed=5, options={"scenario": ([np.nan], np.ones(31))})
+    assert pickle.dumps(genv.np_random.bit_generator.state) == state
