@@ -27,9 +27,9 @@ except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+local"
 
 # Families register themselves on import; none imports another.
-from econ_envs import monetary, rbc, taxai  # noqa: E402
+from econ_envs import meanfield, monetary, rbc, taxai  # noqa: E402
 
-_FAMILIES = (taxai, monetary, rbc)
+_FAMILIES = (taxai, monetary, rbc, meanfield)
 
 
 def register_gymnasium_envs() -> None:
