@@ -61,7 +61,13 @@ class Role:
 
 @dataclass(slots=True)
 class BatchStep:
-    """Result of one batched step: arrays per role, and whole-economy episode flags."""
+    """Result of one batched step: arrays per role, and whole-economy episode flags.
+
+    ``truncated_roles``: roles for which a termination of the economy is a truncation (their
+    agents' futures go on beyond the simulation, so learners bootstrap their values; e.g. the
+    households of an economy whose collapse is the government's failure). The facade reports
+    those agents as truncated, not terminated.
+    """
 
     observations: dict[str, np.ndarray]
     rewards: dict[str, np.ndarray]
@@ -69,6 +75,13 @@ class BatchStep:
     truncated: bool
     info: dict[str, Any] = field(default_factory=dict)
     clipped: dict[str, np.ndarray] = field(default_factory=dict)
+    truncated_roles: tuple[str, ...] = ()
+
+    def role_ends(self, role: str) -> tuple[bool, bool]:
+        """``(terminated, truncated)`` of the agents of ``role`` after this step."""
+        if self.terminated and role in self.truncated_roles:
+            return False, True
+        return bool(self.terminated), bool(self.truncated)
 
 
 _NUMERIC_KINDS = "iuf"
@@ -229,8 +242,12 @@ class EconomyEnv(ParallelEnv, ABC):
         rewards: dict[str, float] = {}
         for name, ids in self._role_ids.items():
             rewards.update(zip(ids, result.rewards[name].tolist()))
-        terms = dict.fromkeys(agents, bool(result.terminated))
-        truncs = dict.fromkeys(agents, bool(result.truncated))
+        terms: dict[str, bool] = {}
+        truncs: dict[str, bool] = {}
+        for name, ids in self._role_ids.items():
+            term, trunc = result.role_ends(name)
+            terms.update(dict.fromkeys(ids, term))
+            truncs.update(dict.fromkeys(ids, trunc))
         infos: dict[str, dict] = {a: {} for a in agents}
         reason = result.info.get("termination_reason")
         if reason is not None:

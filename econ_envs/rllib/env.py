@@ -52,9 +52,29 @@ class RoleMapping:
         return f"RoleMapping({self.mapping}, agents={self.agents})"
 
 
+class EconParallelEnv(ParallelPettingZooEnv):
+    """RLlib's PettingZoo wrapper, with ``__all__`` right when agents end differently.
+
+    An economy may end its episode with some agents terminated and others truncated (see
+    ``BatchStep.truncated_roles``). RLlib's wrapper sets ``__all__`` only when *every* agent
+    has the same flag, so such an episode would never end. Here the episode is terminated
+    when every agent is, and otherwise truncated once every agent is done; each agent keeps
+    its own flag, so RLlib bootstraps the truncated agents' values and not the terminated ones'.
+    """
+
+    def step(self, action_dict):
+        obss, rews, terminateds, truncateds, infos = self.par_env.step(action_dict)
+        agents = list(terminateds)
+        all_term = bool(agents) and all(terminateds.values())
+        all_done = bool(agents) and all(terminateds[a] or truncateds.get(a, False) for a in agents)
+        terminateds["__all__"] = all_term
+        truncateds["__all__"] = all_done and not all_term
+        return obss, rews, terminateds, truncateds, infos
+
+
 def make_parallel_env(env_id: str, env_config: Mapping[str, Any] | None = None) -> ParallelPettingZooEnv:
-    """The RLlib multi-agent env of ``env_id`` (a ``ParallelPettingZooEnv`` around ``econ_envs.make``)."""
-    return ParallelPettingZooEnv(econ_envs.make(env_id, **dict(env_config or {})))
+    """The RLlib multi-agent env of ``env_id`` (an :class:`EconParallelEnv` around ``econ_envs.make``)."""
+    return EconParallelEnv(econ_envs.make(env_id, **dict(env_config or {})))
 
 
 class _ParallelCreator:

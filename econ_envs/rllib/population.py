@@ -415,7 +415,7 @@ class PopulationEnvRunner(EnvRunner, Checkpointable):
                 self._add_economy(k, env)
             done = res.terminated or res.truncated
             if done or t == T - 1:
-                segments.append(self._segment(buf, res.observations, bool(res.terminated), slots, trainable))
+                segments.append(self._segment(buf, res.observations, res, slots, trainable))
                 buf = [defaultdict(list) for _ in slots]
             if done:
                 self._finish_episode(k)
@@ -424,8 +424,12 @@ class PopulationEnvRunner(EnvRunner, Checkpointable):
                     self._reset(k, env)
         return segments
 
-    def _segment(self, buf, final_obs, terminated, slots, trainable) -> dict[str, dict[str, np.ndarray]]:
-        """Training columns of one episode chunk (all slots), RLlib's row layout and GAE."""
+    def _segment(self, buf, final_obs, res, slots, trainable) -> dict[str, dict[str, np.ndarray]]:
+        """Training columns of one episode chunk (all slots), RLlib's row layout and GAE.
+
+        A chunk that ends the episode bootstraps each role unless that role's agents terminated
+        (``BatchStep.role_ends``: a role in ``truncated_roles`` is truncated by a termination).
+        """
         gamma = float(self.config.gamma)
         lam = float(self.config.lambda_)
         out: dict[str, dict[str, np.ndarray]] = {}
@@ -439,6 +443,7 @@ class PopulationEnvRunner(EnvRunner, Checkpointable):
             obs_ext = np.concatenate([obs, last])  # (L + 1, n, d): bootstrap row appended
             values = self._values(mid, obs_ext)  # (L + 1, n)
             rew = np.stack(b["rew"])  # (L, n)
+            terminated = res.role_ends(name)[0]
             cols = training_columns(obs_ext, np.stack(b["raw"]), np.stack(b["logp"]), np.stack(b["dist_inputs"]), rew,
                                     values, terminated, gamma, lam)  # fmt: skip
             if mid in out:  # several slots on one module: concatenate in slot order

@@ -78,8 +78,9 @@ Rewards
   ``gini`` - 1 - (wealth Gini + disposable-income Gini) / 2; ``social_welfare`` - mean
   household utility; ``gdp_gini`` - Sen's index, GDP per household / y0 x (1 -
   disposable-income Gini).
-* In a collapse year every agent also receives -``collapse_penalty`` (100), so
-  ending the episode early never pays.
+* In a collapse year the government also receives -``collapse_penalty`` (100), so
+  ending the episode early never pays; households too when ``household_collapse`` is
+  "termination" (see Episode end).
 
 Starting state
 --------------
@@ -94,11 +95,18 @@ produces y0 per household at 1,811 hours a year. The policy in force in year 0 i
 
 Episode end
 -----------
-``truncated`` after ``episode_length`` (300) years. ``terminated`` only on an
-economic collapse, with the reason in ``infos[agent]["termination_reason"]``:
+``truncated`` after ``episode_length`` (300) years. An economic collapse ends the
+episode early, with the reason in ``infos[agent]["termination_reason"]``:
 ``capital_depleted`` when K' falls below 1 % of its initial level (household
 savings no longer cover government debt). Extreme actions alone never end an
-episode.
+episode. A collapse *terminates* the government (the leader whose policy failed) and,
+by default (``household_collapse="truncation"``), *truncates* the households: the
+simulation stops but their lives would go on, so learners bootstrap the value of
+their wealth instead of treating the collapse as the end of the world. (With
+termination for everyone, as in DSMFG and TaxAI, a household policy trained while
+early policies collapse the economy learns that consuming everything pays - the
+shorter the episodes the more it consumes, which collapses them sooner.)
+``household_collapse="termination"`` restores the references' semantics.
 
 Arguments
 ---------

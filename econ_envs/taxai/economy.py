@@ -306,7 +306,8 @@ class TaxEconomy:
         gov_reward = self._government_reward(rec, st, tot)
         hh_reward = block[kr.B_UTIL]
         if terminated:
-            hh_reward = hh_reward - p.collapse_penalty
+            if p.household_collapse == "termination":
+                hh_reward = hh_reward - p.collapse_penalty
             gov_reward -= p.collapse_penalty
         rec.gov_reward = gov_reward
         # --- commit

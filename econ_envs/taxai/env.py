@@ -82,6 +82,7 @@ class TaxEnv(EconomyEnv):
             terminated=res.terminated,
             truncated=res.truncated,
             info={"termination_reason": res.reason} if res.reason else {},
+            truncated_roles=("household",) if self.params.household_collapse == "truncation" else (),
         )
 
     def aggregates(self) -> dict[str, float]:

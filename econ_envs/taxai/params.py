@@ -124,7 +124,12 @@ class TaxParams:
 
     # --- collapse --------------------------------------------------------------------------
     min_capital_fraction: float = 0.01  # collapse if K' < this * initial K (debt exceeds household savings)
-    collapse_penalty: float = 100.0  # subtracted from every agent's reward in a collapse step
+    collapse_penalty: float = 100.0  # subtracted from the government's reward in a collapse step
+    # What a collapse means for households: "truncation" (default) - the simulation ends, their lives do
+    # not: they are truncated (learners bootstrap the value of their wealth) and not penalised; the
+    # government is terminated and penalised. "termination" - everyone is terminated and penalised
+    # (DSMFG/TaxAI: the episode is over for all; a short horizon then rewards consuming everything).
+    household_collapse: str = "truncation"
 
     def __post_init__(self) -> None:
         check_number("n_households", self.n_households, 10, 1_000_000, integer=True)
@@ -172,6 +177,7 @@ class TaxParams:
         check_number("debt_target_ratio", self.debt_target_ratio, -5, 10)
         check_number("min_capital_fraction", self.min_capital_fraction, 0, 1, lo_open=True, hi_open=True)
         check_number("collapse_penalty", self.collapse_penalty, 0, None)
+        check_choice("household_collapse", self.household_collapse, ("truncation", "termination"))
         r0 = self.capital_share / self.capital_output_ratio - self.depreciation
         if r0 <= -1 + 1e-9:
             raise ValueError(

@@ -125,16 +125,23 @@ def test_ability_process_moments_and_superstars():
     assert np.allclose(env.economy.state.e[stars], env.economy.cal.superstar_ability)
 
 
-def test_collapse_is_reported_and_penalised():
-    env = econ_envs.make("taxai-v0", n_households=50)
+@pytest.mark.parametrize("household_collapse", ["truncation", "termination"])
+def test_collapse_is_reported_and_penalised(household_collapse):
+    env = econ_envs.make("taxai-v0", n_households=50, household_collapse=household_collapse)
     obs, _ = env.reset(seed=0)
     # every household consumes all its cash on hand: household wealth vanishes, debt is left unbacked
     acts = {a: np.array([0.0, 0.5]) for a in env.agents}
     acts["government"] = np.zeros(5)
     _, rewards, terms, truncs, infos = env.step(acts)
-    assert all(terms.values()) and not any(truncs.values())
     assert infos["household_0"]["termination_reason"].startswith("capital_depleted")
-    assert rewards["government"] < -50 and rewards["household_3"] < -50
+    assert terms["government"] and not truncs["government"] and rewards["government"] < -50
+    households = [a for a in terms if a != "government"]
+    if household_collapse == "truncation":  # the simulation ends, the households' lives do not
+        assert not any(terms[a] for a in households) and all(truncs[a] for a in households)
+        assert rewards["household_3"] > -50
+    else:
+        assert all(terms[a] for a in households) and not any(truncs[a] for a in households)
+        assert rewards["household_3"] < -50
     assert env.agents == []
 
 
