@@ -154,6 +154,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     res = sweep(args.config, parse_assignments(args.set), num_samples=args.num_samples, stop_iters=args.stop_iters,
                 out=args.out, address=args.address)  # fmt: skip
     print(json.dumps({k: res[k] for k in ("config", "best_config", "best_value", "out")}, default=str))
+
+
 def _cmd_rollout(args: argparse.Namespace) -> int:
     import econ_envs
     from econ_envs.core.registry import load_entry_point
@@ -173,6 +175,8 @@ def _cmd_rollout(args: argparse.Namespace) -> int:
     )
     print(json.dumps(summary))
     return 0
+
+
 # env id -> "module:function" taking the remaining command-line arguments (a list of strings)
 _ANALYZERS = {
     "monetary-v0": "econ_envs.monetary.analysis:run_cli",
@@ -186,6 +190,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     if entry is None:
         raise ValueError(f"no analyses for {args.env_id!r}; available for {sorted(_ANALYZERS)}")
     return int(load_entry_point(entry)(args.rest) or 0)
+
+
 def _cmd_solve(args: argparse.Namespace) -> int:
     from econ_envs.meanfield.solvers.runner import solve
 

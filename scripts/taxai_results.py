@@ -4,7 +4,7 @@
         --out runs/taxai_results
 
 For each experiment (taxai_dsmfg, taxai_no_stackelberg, taxai_no_meanfield,
-taxai_independent, taxai_ai_economist) this runs ``econ-envs train`` with the same
+taxai_independent, taxai_ai_economist, taxai_real_households) this runs ``econ-envs train`` with the same
 budget, then ``econ-envs evaluate`` on the final checkpoint (5 evaluation seeds by
 default). ``results.md`` collects: every learned government against its own learned
 households, and the free-market, U.S. federal 2022 and Saez governments against the
@@ -22,7 +22,14 @@ from pathlib import Path
 from econ_envs.rllib.evaluate import evaluate
 from econ_envs.rllib.train import train
 
-EXPERIMENTS = ["taxai_dsmfg", "taxai_no_stackelberg", "taxai_no_meanfield", "taxai_independent", "taxai_ai_economist"]
+EXPERIMENTS = [
+    "taxai_dsmfg",
+    "taxai_no_stackelberg",
+    "taxai_no_meanfield",
+    "taxai_independent",
+    "taxai_ai_economist",
+    "taxai_real_households",
+]
 METRICS = ["task_reward_per_year", "gdp_per_household", "social_welfare", "wealth_gini", "income_gini", "years"]
 
 

@@ -16,6 +16,8 @@ Callbacks are composed with RLlib's ``config.callbacks([...])``.
 
 from __future__ import annotations
 
+import resource
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -131,8 +133,21 @@ def two_phase_curriculum(
     return TwoPhaseCurriculum
 
 
+def peak_rss_gb() -> float:
+    """Peak resident memory of this process so far, in GB (10^9 bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1e9 if sys.platform == "darwin" else peak * 1024 / 1e9  # bytes on macOS, KiB on Linux
+
+
 class EconomyMetrics(RLlibCallback):
-    """Episode means of every aggregate of the economy, logged as ``economy/<name>``."""
+    """Episode means of every aggregate of the economy, logged as ``economy/<name>``.
+
+    Each training result also carries ``perf/peak_rss_gb``: the peak resident memory of the
+    process that trains (with local env runners: sampling, economy and learner together).
+    """
+
+    def on_train_result(self, *, algorithm: Any, result: dict, **kwargs: Any) -> None:
+        result.setdefault("perf", {})["peak_rss_gb"] = peak_rss_gb()
 
     def on_episode_step(self, *, episode: Any, env: Any = None, env_index: int = 0, **kwargs: Any) -> None:
         econ = find_economy(env, env_index)

@@ -209,6 +209,8 @@ def taxai_experiment(
     env_overrides: Mapping[str, Any] | None = None,
     ppo: Mapping[str, Any] | None = None,
     hidden: tuple[int, ...] = (64, 64),
+    household_log_std: float = -0.5,
+    government_log_std: float = -0.5,
 ) -> tuple[AlgorithmConfig, dict[str, Any]]:
     """The tax economy with a learning (or rule) government and learning (or rule) households.
 
@@ -225,6 +227,8 @@ def taxai_experiment(
     from scratch gets stuck in that doom loop); ``bc_warm_start=False`` starts from scratch.
     With ``freeze_households`` they stay at the clone (the seed's "real households + learning
     government"). A learning government starts at :data:`TAXAI_GOVERNMENT_START`.
+    ``household_log_std`` / ``government_log_std``: initial log standard deviation of each learning
+    role's Gaussian actions, in the normalised [-1, 1] action units.
     """
     env_config = {"n_households": n_households, "task": task, **dict(env_overrides or {})}
     groups = taxai_obs_groups(env_config)
@@ -235,10 +239,10 @@ def taxai_experiment(
     modules: dict[str, RLModuleSpec] = {}
     role_to_module = {"government": "government", "household": "household"}
     if households == "meanfield":
-        modules["household"] = module_spec("meanfield", groups=groups, **hidden_cfg)
+        modules["household"] = module_spec("meanfield", groups=groups, log_std_init=household_log_std, **hidden_cfg)
     elif households in ("mlp", "recurrent"):
         cols = sorted(c for g in household_inputs for c in groups[g])
-        modules["household"] = module_spec(households, inputs=cols, **hidden_cfg)
+        modules["household"] = module_spec(households, inputs=cols, log_std_init=household_log_std, **hidden_cfg)
     elif households.startswith("rule:"):
         modules["household"] = module_spec(households, factory="econ_envs.taxai.policies:make_rule",
                                            kwargs={"name": households[5:], "env_config": env_config})  # fmt: skip
@@ -246,7 +250,7 @@ def taxai_experiment(
         raise ValueError(f"households must be meanfield, mlp, recurrent or rule:<name>, got {households!r}")
     gov_start = taxai_government_start(env_config)
     if government == "mlp":
-        modules["government"] = module_spec("mlp", init_action=gov_start, **hidden_cfg)
+        modules["government"] = module_spec("mlp", init_action=gov_start, log_std_init=government_log_std, **hidden_cfg)
     elif government.startswith("rule:"):
         modules["government"] = module_spec(government, factory="econ_envs.taxai.policies:make_rule",
                                             kwargs={"name": government[5:], "env_config": env_config})  # fmt: skip

@@ -91,6 +91,10 @@ def summarize_progress(rows: list[dict[str, Any]]) -> dict[str, Any]:
         {k.split("/")[-1] for r in rows for k in r if k.startswith("env_runners/module_episode_returns_mean/")}
     )
     out["module_returns_last"] = {m: _num(last.get(f"env_runners/module_episode_returns_mean/{m}")) for m in modules}
+    peaks = [_num(r.get("perf/peak_rss_gb")) for r in rows]
+    peaks = [p for p in peaks if p is not None]
+    if peaks:
+        out["peak_rss_gb"] = max(peaks)
     out["economy_last"] = {
         k.split("/", 2)[-1]: _num(v)
         for k, v in last.items()

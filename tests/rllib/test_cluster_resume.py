@@ -43,6 +43,7 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     stats = json.loads((out / "train_stats.json").read_text())
     assert stats["resumed"] is True and stats["iterations"] == 3
+    assert 0.1 < stats["peak_rss_gb"] < 8.0  # the training process's peak memory reaches train_stats.json
     (progress,) = list(out.glob("taxai_dsmfg/*/progress.csv"))
     iters = [int(float(r["training_iteration"])) for r in csv.DictReader(open(progress))]
     # the resumed run continued where the checkpoint left off instead of starting again at 1
@@ -52,7 +53,8 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
 
 def test_training_on_a_two_node_local_cluster(tmp_path):
     script = tmp_path / "cluster.py"
-    script.write_text(textwrap.dedent('''
+    script.write_text(
+        textwrap.dedent("""
         import json, ray
         from ray.cluster_utils import Cluster
         import rllib_configs
@@ -68,7 +70,8 @@ def test_training_on_a_two_node_local_cluster(tmp_path):
         print(json.dumps({"steps": result["env_runners"]["num_env_steps_sampled_lifetime"],
                           "remote_runners": algo.env_runner_group.num_remote_env_runners()}))
         algo.stop(); ray.shutdown(); cluster.shutdown()
-    '''))
+    """)
+    )
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600,
                           cwd=Path(__file__).parents[2])  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]

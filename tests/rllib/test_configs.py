@@ -25,6 +25,7 @@ def test_experiment_trains_one_small_iteration(ray_session, name):
         assert trained, "some module must have been updated"
         for m in trained:
             assert math.isfinite(float(learners[m]["policy_loss"])), m
+        assert result["perf"]["peak_rss_gb"] > 0.05  # EconomyMetrics reports the training process's peak memory
     finally:
         algo.stop()
 
