@@ -76,7 +76,7 @@ def main() -> None:
     if args.checkpoint is None:
         t0 = time.time()
         stats = train(args.experiment, {}, stop_iters=args.iters, out=Path(args.train_out) / args.experiment,
-                      checkpoint_every=25, verbose=0)  # fmt: skip
+                      checkpoint_every=10, verbose=0)  # fmt: skip
         stats["wall_time_s"] = stats.get("wall_time_s", time.time() - t0)
         checkpoint = Path(stats["checkpoint"])
     else:

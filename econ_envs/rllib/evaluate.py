@@ -36,7 +36,7 @@ def load_checkpoint(checkpoint: str | Path) -> Any:
     from econ_envs.rllib.env import register_economies
     from econ_envs.rllib.train import init_ray
 
-    path = Path(checkpoint)
+    path = Path(checkpoint).resolve()  # Ray reads a relative path as a URI without a scheme
     if not path.is_dir():
         raise ValueError(f"checkpoint {path} is not a folder")
     if not (path / "algorithm_state.pkl").exists() and not (path / "rllib_checkpoint.json").exists():
