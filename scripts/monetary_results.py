@@ -38,14 +38,18 @@ def _num(v: Any, digits: int = 2) -> str:
 def results_table(rows: list[dict[str, Any]]) -> list[str]:
     """Markdown lines: one row per (central bank, economy)."""
     lines = [
-        "| central bank | economy | discounted loss | vs Taylor 1993 | inflation 12m (%/yr) | output gap (%) | "
-        "unemployment (%) | rate volatility (pp/month) | φπ | φy | ρ | c | R² | long-run φπ |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| central bank | economy | discounted loss | median loss | vs Taylor 1993 (mean) | learned lower on seeds | "
+        "inflation 12m (%/yr) | output gap (%) | unemployment (%) | rate volatility (pp/month) | φπ | φy | ρ | c | "
+        "R² | long-run φπ |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        wins = r.get("learned_lower_on_seeds")
+        wins = "–" if wins is None or r["central_bank"] == "learned" else f"{wins}/{r['episodes']}"
         lines.append(
             f"| {r['central_bank']} | {r['economy']} | {r['discounted_loss']:.0f} ± {r['discounted_loss_sd']:.0f} | "
-            f"{r['loss_vs_taylor93_pct']:+.1f} % | {_pm(r, 'inflation_12m')} | {_pm(r, 'output_gap')} | "
+            f"{r['discounted_loss_median']:.0f} | {r['loss_vs_taylor93_pct']:+.1f} % | {wins} | "
+            f"{_pm(r, 'inflation_12m')} | {_pm(r, 'output_gap')} | "
             f"{_pm(r, 'unemployment', 100.0, 1)} | {_pm(r, 'rate_volatility')} | {_num(r['phi_pi'], 3)} | "
             f"{_num(r['phi_y'], 3)} | {_num(r['rho'], 3)} | {_num(r['c'])} | {_num(r['r_squared'], 3)} | "
             f"{_num(r['long_run_phi_pi'])} |"

@@ -328,7 +328,9 @@ def evaluate_monetary(
     economy (``rules``: heuristic banks, households and firms; ``learned``: the checkpoint's other
     modules, when it has them). Seeds are ``EVAL_SEED0 + k``, k < ``episodes``, identical for every
     row. Columns: the loss table's discounted loss and the episode means, mean ± sd over episodes,
-    the fitted reaction function, and the loss relative to Taylor (1993) on the same economy.
+    the fitted reaction function, the loss relative to Taylor (1993) on the same economy, the median
+    loss and, paired by seed, on how many seeds the learned bank's loss is lower than the row's
+    (``learned_lower_on_seeds``: one bad seed can dominate a mean).
     Also writes ``histories/``, ``reaction_function.json``, ``impulse_responses.json`` and
     ``policy_transmission.png`` (the learned bank against Taylor 1993).
     """
@@ -366,6 +368,7 @@ def _evaluate_monetary(algo: Any, episodes: int, out_dir: Path, irf_shocks: tupl
     for econ_name, others in economies:
         taylor_loss = None
         econ_rows = []
+        losses: dict[str, np.ndarray] = {}  # central bank -> discounted loss by seed
         for cb_name, cb in cbs:
             profile = profile_class(f"{cb_name}__{econ_name}", cb, others)
             runs, histories = [], []
@@ -379,6 +382,8 @@ def _evaluate_monetary(algo: Any, episodes: int, out_dir: Path, irf_shocks: tupl
             row: dict[str, Any] = {"central_bank": cb_name, "economy": econ_name, "episodes": episodes}
             for key in (*EPISODE_METRICS, "collapsed"):
                 row[key], row[f"{key}_sd"] = _mean_sd([r[key] for r in runs])
+            losses[cb_name] = np.array([r["discounted_loss"] for r in runs])
+            row["discounted_loss_median"] = float(np.median(losses[cb_name]))
             coef = fit["coefficients"]
             row.update({"phi_pi": coef["phi_pi"], "phi_y": coef["phi_y"], "rho": coef["rho"], "c": coef["c"],
                         "r_squared": fit["r_squared"], "long_run_phi_pi": fit["long_run"]["phi_pi"],
@@ -388,6 +393,10 @@ def _evaluate_monetary(algo: Any, episodes: int, out_dir: Path, irf_shocks: tupl
             econ_rows.append(row)
         for row in econ_rows:
             row["loss_vs_taylor93_pct"] = 100.0 * (row["discounted_loss"] / taylor_loss - 1.0)
+            # paired on the common seeds: on how many the learned bank's loss is lower than this bank's
+            row["learned_lower_on_seeds"] = (
+                int(np.sum(losses["learned"] < losses[row["central_bank"]])) if "learned" in losses else None
+            )
         rows += econ_rows
     A._dump(fits, out_dir / "reaction_function.json")
     if cbs[0][0] == "learned":

@@ -125,7 +125,7 @@ def _read_rows(path):
 
 
 @pytest.mark.parametrize("builder", ["central_bank", "shared"])
-def test_evaluator_on_a_one_iteration_checkpoint(ray_session, tmp_path, builder):
+def test_evaluator_on_a_one_iteration_checkpoint(ray_session, tmp_path, monkeypatch, builder):
     from econ_envs.rllib.evaluate import evaluate
 
     env = {**ENV, "episode_length": 24}
@@ -142,7 +142,8 @@ def test_evaluator_on_a_one_iteration_checkpoint(ray_session, tmp_path, builder)
     finally:
         algo.stop()
     out = tmp_path / "eval"
-    summary = evaluate(tmp_path / "ckpt", episodes=2, out=out)
+    monkeypatch.chdir(tmp_path)  # a relative checkpoint path, as users type it
+    summary = evaluate("ckpt", episodes=2, out=out)
     rows = _read_rows(out / "comparison.csv")
     assert [(r["central_bank"], r["economy"]) for r in rows] == [(c, e) for e in economies for c in cbs]
     for r in rows:
@@ -151,6 +152,10 @@ def test_evaluator_on_a_one_iteration_checkpoint(ray_session, tmp_path, builder)
             assert math.isfinite(float(r[key])), (r["central_bank"], key)
         assert float(r["discounted_loss"]) > 0
     assert float(next(r for r in rows if r["central_bank"] == "taylor93")["loss_vs_taylor93_pct"]) == 0.0
+    for r in summary["rows"]:  # paired by seed: never lower than itself, at most every seed
+        assert 0 <= r["learned_lower_on_seeds"] <= 2 and math.isfinite(r["discounted_loss_median"])
+        if r["central_bank"] == "learned":
+            assert r["learned_lower_on_seeds"] == 0
     md = (out / "comparison.md").read_text()
     assert all(f"| {c} |" in md for c in cbs)
     fits = json.loads((out / "reaction_function.json").read_text())
