@@ -196,10 +196,18 @@ def reaction_function(
     them as rough).
     """
     seeds = _check_seeds(seeds)
+    histories = [simulate(policy, s, months, **env_kwargs) for s in seeds]
+    name = policy if isinstance(policy, str) else getattr(policy, "__name__", "custom")
+    return fit_reaction_function(histories, name, seeds, months)
+
+
+def fit_reaction_function(
+    histories: Sequence[Mapping[str, np.ndarray]], name: str, seeds: Sequence[int], months: int
+) -> dict[str, Any]:
+    """The OLS fit of :func:`reaction_function` on given runs (``simulate`` outputs, one per seed)."""
     X: list[list[float]] = []
     y: list[float] = []
-    for s in seeds:
-        h = simulate(policy, s, months, **env_kwargs)
+    for h in histories:
         i = h["cb_rate"]
         pi = h["inflation_12m"]
         gap3 = np.convolve(h["output_gap"], np.ones(3) / 3.0, mode="full")[: len(i)]
@@ -209,7 +217,7 @@ def reaction_function(
             y.append(i[t])
     Xa = np.array(X)
     ya = np.array(y)
-    name = policy if isinstance(policy, str) else getattr(policy, "__name__", "custom")
+    seeds = list(seeds)
     if np.ptp(ya) == 0.0:
         # the rate never moved (e.g. a fixed rate): no response to inflation or the gap can be identified
         nan = float("nan")
@@ -260,21 +268,15 @@ def loss_table(
     """Discounted central-bank loss per rule over seeds (mean, sd), with inflation, gap and unemployment stats."""
     seeds = _check_seeds(seeds)
     table: dict[str, Any] = {}
+    beta = discount if discount is not None else MonetaryEnv(**env_kwargs).params.loss_discount
+    floor = 0.0 if env_kwargs.get("zero_lower_bound", True) else env_kwargs.get("rate_floor", -5.0)
     for rule in rules:
-        losses, pis, pi_sd, gaps, us, umax, rates, zlb = [], [], [], [], [], [], [], []
-        for s in seeds:
-            h = simulate(rule, s, months, **env_kwargs)
-            beta = discount if discount is not None else MonetaryEnv(**env_kwargs).params.loss_discount
-            w = beta ** np.arange(len(h["cb_loss"]))
-            losses.append(float(w @ h["cb_loss"]))
-            pis.append(float(h["inflation_12m"].mean()))
-            pi_sd.append(float(h["inflation_12m"].std()))
-            gaps.append(float(h["output_gap"].mean()))
-            us.append(float(h["unemployment"].mean()))
-            umax.append(float(h["unemployment"].max()))
-            rates.append(float(h["policy_rate"].mean()))
-            floor = 0.0 if env_kwargs.get("zero_lower_bound", True) else env_kwargs.get("rate_floor", -5.0)
-            zlb.append(float(np.mean(h["policy_rate"] <= floor + 1e-9)))
+        runs = [episode_summary(simulate(rule, s, months, **env_kwargs), beta, floor) for s in seeds]
+        losses = [r["discounted_loss"] for r in runs]
+        pis, pi_sd = [r["inflation_12m"] for r in runs], [r["inflation_12m_within_sd"] for r in runs]
+        gaps, us = [r["output_gap"] for r in runs], [r["unemployment"] for r in runs]
+        umax, rates = [r["unemployment_max"] for r in runs], [r["policy_rate"] for r in runs]
+        zlb = [r["months_at_floor"] for r in runs]
         table[rule] = {
             "discounted_loss_mean": float(np.mean(losses)),
             "discounted_loss_sd": float(np.std(losses, ddof=1)) if len(losses) > 1 else 0.0,
@@ -288,6 +290,28 @@ def loss_table(
             "losses": losses,
         }
     return {"seeds": seeds, "months": months, "rules": list(rules), "table": table}
+
+
+def episode_summary(history: Mapping[str, np.ndarray], discount: float, floor: float = 0.0) -> dict[str, float]:
+    """One run's central-bank loss sum_t discount^t loss_t and its means, as the loss table computes them.
+
+    ``floor`` is the policy-rate floor (%/yr) for the share of months at it; ``rate_volatility``
+    is the standard deviation of the monthly change of the policy rate (pp).
+    """
+    h = history
+    w = discount ** np.arange(len(h["cb_loss"]))
+    rate = np.asarray(h["policy_rate"], dtype=float)
+    return {
+        "discounted_loss": float(w @ h["cb_loss"]),
+        "inflation_12m": float(h["inflation_12m"].mean()),
+        "inflation_12m_within_sd": float(h["inflation_12m"].std()),
+        "output_gap": float(h["output_gap"].mean()),
+        "unemployment": float(h["unemployment"].mean()),
+        "unemployment_max": float(h["unemployment"].max()),
+        "policy_rate": float(rate.mean()),
+        "rate_volatility": float(np.diff(rate).std()) if rate.size > 1 else 0.0,
+        "months_at_floor": float(np.mean(rate <= floor + 1e-9)),
+    }
 
 
 def loss_table_markdown(result: Mapping[str, Any]) -> str:
@@ -402,23 +426,39 @@ def plot_rewards(history: Mapping[str, np.ndarray], path: Path, title: str) -> N
     plt.close(fig)
 
 
-def plot_irfs(irfs: Mapping[str, Mapping[str, Any]], path: Path, variables: Sequence[str] = PLOT_IRF) -> None:
-    """One row per shock, one column per variable: mean response with its 95 % band."""
+def plot_irfs(
+    irfs: Mapping[str, Mapping[str, Any]],
+    path: Path,
+    variables: Sequence[str] = PLOT_IRF,
+    compare: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
+    label: str | None = None,
+) -> None:
+    """One row per shock, one column per variable: mean response with its 95 % band.
+
+    ``compare`` maps a label to another policy's ``irfs`` (same shocks), drawn over the first in
+    other colours with a legend; ``label`` names the first policy in that legend.
+    """
     plt = _mpl()
+    series = [(label, irfs, "C0")] + [(k, v, f"C{j + 1}") for j, (k, v) in enumerate((compare or {}).items())]
     kinds = list(irfs)
     fig, axes = plt.subplots(len(kinds), len(variables), figsize=(2.9 * len(variables), 2.3 * len(kinds)),
                              squeeze=False)  # fmt: skip
     for r, kind in enumerate(kinds):
         irf = irfs[kind]
-        x = irf["months"]
         for c, v in enumerate(variables):
             ax = axes[r, c]
             resp = irf["responses"].get(v)
             if resp is None:
                 ax.set_visible(False)
                 continue
-            ax.fill_between(x, resp["lo"], resp["hi"], alpha=0.25, color="C0", linewidth=0)
-            ax.plot(x, resp["mean"], color="C0", linewidth=1.4)
+            for name, other, color in series:
+                o = other[kind]["responses"][v] if kind in other and v in other[kind]["responses"] else None
+                if o is None:
+                    continue
+                ax.fill_between(other[kind]["months"], o["lo"], o["hi"], alpha=0.2, color=color, linewidth=0)
+                ax.plot(other[kind]["months"], o["mean"], color=color, linewidth=1.4, label=name)
+            if compare and r == 0 and c == 0:
+                ax.legend(fontsize=7)
             ax.axhline(0.0, color="k", linewidth=0.6)
             ax.grid(alpha=0.3)
             if r == 0:

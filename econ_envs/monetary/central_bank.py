@@ -13,7 +13,9 @@ and terminated only on an economic collapse. ``info`` carries the month's
 aggregates and the termination reason if any.
 
 ``reset(seed=s)`` seeds the economy and resets the rule-based agents'
-generators from the same seed, so a seeded episode is reproducible.
+generators from the same seed, so a seeded episode is reproducible; an
+unseeded ``reset()`` continues both the economy's and the rules' random
+streams, so successive training episodes differ.
 ``reset(options={"shocks": {"policy_rate": 1.0}})`` schedules shocks (see
 :meth:`econ_envs.monetary.economy.MonetaryEconomy.apply_shock`).
 """
@@ -57,7 +59,8 @@ class CentralBankEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         obs, _ = self.env.reset_batch(seed=seed, options=options)
-        reset_rules(seed, self.bank_policy, self.household_policy, self.firm_policy)
+        if seed is not None:  # unseeded resets (RLlib after the first episode) continue the rules' draws
+            reset_rules(seed, self.bank_policy, self.household_policy, self.firm_policy)
         return obs["central_bank"][0], {}
 
     def _role_actions(self, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -432,6 +432,48 @@ def make_rule(kind: str, policy: Any, params: MonetaryParams) -> Callable[[np.nd
     return policy
 
 
+def rule_policy(
+    role: str, name: str | None = None, env_config: dict[str, Any] | None = None, **kwargs: Any
+) -> Callable[[np.ndarray], np.ndarray]:
+    """A rule of ``role`` as a batched callable (B, obs_dim) -> (B,) action indices, built from an env config.
+
+    Used by RLlib's frozen baseline modules (``econ_envs.rllib.modules.FrozenRuleModule`` with
+    ``factory="econ_envs.monetary.policies:rule_policy"``). ``name`` is a rule of the role
+    (``None``: its default), ``env_config`` the keyword arguments of ``monetary-v0`` (calibration
+    the rule reads), ``kwargs`` go to the rule (``seed``, ``rho``, ...).
+
+    None of the rules remembers the economy between calls: the central-bank rules and the bank
+    rule are functions of the observation (the inertial rule reads last month's rate from it), and
+    the household and firm rules only carry a random generator for their unbiased rounding. A
+    module built once and shared by many agents, episodes and economies therefore acts exactly as
+    the rule does; the generator is seeded when the callable is built and continues across
+    episodes (fresh draws each episode, as a population would make, rather than the same draws
+    replayed). To replay the draws of a seeded simulation, build the rule with that seed.
+    """
+    table = {"central_bank": CENTRAL_BANK_RULES, "bank": BANK_RULES, "household": HOUSEHOLD_RULES, "firm": FIRM_RULES}
+    if role not in table:
+        raise ValueError(f"unknown role {role!r}; roles are {list(table)}")
+    rules = table[role]
+    if name is None:
+        name = "taylor93" if role == "central_bank" else next(iter(rules))
+    if name not in rules:
+        raise ValueError(f"unknown {role} rule {name!r}; choose from {sorted(rules)}")
+    if env_config is not None and not isinstance(env_config, dict):
+        raise TypeError(f"env_config must be a dict of monetary-v0 arguments, got {type(env_config).__name__}")
+    params = MonetaryParams.from_kwargs(**dict(env_config or {}))
+    rule = rules[name](params, **kwargs)
+    if role != "central_bank":
+        return rule
+    width = len(CB_OBS_NAMES)
+
+    def central_bank(obs: np.ndarray) -> np.ndarray:
+        x, _ = _rows(obs, width, "central_bank")
+        return np.array([rule(row) for row in x], dtype=np.int64)
+
+    central_bank.rule = rule  # type: ignore[attr-defined]
+    return central_bank
+
+
 class RuleProfile:
     """A central-bank rule with the heuristic banks, households and firms, as ``econ-envs simulate`` runs it."""
 
@@ -485,5 +527,6 @@ __all__ = [
     "inertial",
     "make_rule",
     "npp",
+    "rule_policy",
     "taylor93",
 ]

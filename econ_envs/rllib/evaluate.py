@@ -23,6 +23,7 @@ import numpy as np
 
 import econ_envs
 from econ_envs.core.simulate import write_history
+from econ_envs.rllib.monetary import evaluate_monetary
 from econ_envs.rllib.population import module_actions
 
 EVAL_SEED0 = 10_000  # evaluation seeds start here (training uses small seeds)
@@ -35,7 +36,7 @@ def load_checkpoint(checkpoint: str | Path) -> Any:
     from econ_envs.rllib.env import register_economies
     from econ_envs.rllib.train import init_ray
 
-    path = Path(checkpoint)
+    path = Path(checkpoint).resolve()  # Ray reads a relative path as a URI without a scheme
     if not path.is_dir():
         raise ValueError(f"checkpoint {path} is not a folder")
     if not (path / "algorithm_state.pkl").exists() and not (path / "rllib_checkpoint.json").exists():
@@ -241,6 +242,8 @@ def _plot_taxai(rows: list[dict[str, Any]], traj: dict[str, list[float]], out_di
 EVALUATORS: dict[str, Callable[[Any, int, Path], list[dict[str, Any]]]] = {
     "taxai-v0": evaluate_taxai,
     "econ_envs/TaxAI-Planner-v0": evaluate_taxai,
+    "monetary-v0": evaluate_monetary,
+    "econ_envs/Monetary-CentralBank-v0": evaluate_monetary,
 }
 
 
@@ -258,8 +261,10 @@ def write_table(rows: list[dict[str, Any]], out_dir: Path) -> None:
             for k in main:
                 v = r[k]
                 if isinstance(v, float) and f"{k}_sd" in r:
-                    fmt = "{:,.0f} ± {:,.0f}" if abs(v) >= 1000 else "{:.4g} ± {:.2g}"
+                    fmt = "{:,.0f} ± {:,.0f}" if abs(v) >= 100 else "{:.4g} ± {:.2g}"
                     cells.append(fmt.format(v, r[f"{k}_sd"]))
+                elif isinstance(v, float):
+                    cells.append(f"{v:.4g}")
                 else:
                     cells.append(str(v))
             f.write("| " + " | ".join(cells) + " |\n")

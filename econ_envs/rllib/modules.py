@@ -21,6 +21,10 @@
 ``init_action`` (Box actions: the initial mean action in the environment's units; the
 policy head's bias is set to it, in RLlib's normalised units, kept 5 % inside the bounds;
 default: the middle of the box).
+``value_scale`` (the value function predicts ``value_scale`` x its network's output, default 1:
+for rewards whose returns run into the hundreds, pair it with ``vf_loss_coeff / value_scale**2``
+and ``vf_clip_param * value_scale**2`` so the value loss is that of rewards divided by
+``value_scale``; PPO's standardised advantages make the policy loss scale-free anyway).
 MeanFieldModule adds ``groups``: ``{"own": [..], "policy": [..], "summary": [..]}``
 column lists. RecurrentModule adds ``cell_size`` (default 64).
 """
@@ -85,6 +89,9 @@ class _EconBase(TorchRLModule, ValueFunctionAPI):
             self.log_std = torch.nn.Parameter(torch.full((self._act_out,), float(self._cfg("log_std_init", -0.5))))
         if isinstance(space, gym.spaces.MultiDiscrete):
             self.action_dist_cls = TorchMultiCategorical.get_partial_dist_cls(input_lens=[int(n) for n in space.nvec])
+        self._value_scale = float(self._cfg("value_scale", 1.0))
+        if not (np.isfinite(self._value_scale) and self._value_scale > 0):
+            raise ValueError(f"model_config['value_scale'] must be a positive number, got {self._value_scale!r}")
         vf_hidden = list(self._cfg("vf_hidden", self._hidden))
         self._vf = torch.nn.Sequential(
             _mlp([self._in_dim, *vf_hidden], self._activation),
@@ -126,7 +133,7 @@ class _EconBase(TorchRLModule, ValueFunctionAPI):
         return head_out
 
     def compute_values(self, batch: dict[str, Any], embeddings: Any = None) -> torch.Tensor:
-        return self._vf(self._features(batch[Columns.OBS])).squeeze(-1)
+        return self._value_scale * self._vf(self._features(batch[Columns.OBS])).squeeze(-1)
 
 
 class EconMLPModule(_EconBase):
@@ -207,7 +214,7 @@ class RecurrentModule(_EconBase):
     def compute_values(self, batch: dict[str, Any], embeddings: Any = None) -> torch.Tensor:
         if embeddings is None:
             embeddings, _ = self._core(batch)
-        return self._vf_out(embeddings).squeeze(-1)
+        return self._value_scale * self._vf_out(embeddings).squeeze(-1)
 
 
 class FrozenRuleModule(TorchRLModule, ValueFunctionAPI):

@@ -112,3 +112,17 @@ def test_central_bank_view_reset_reproducible():
             out.append(obs)
         trajs.append(np.concatenate(out))
     assert trajs[0].tobytes() == trajs[1].tobytes()
+
+
+def test_central_bank_view_unseeded_reset_continues_the_rules_draws():
+    env = CentralBankEnv(episode_length=3, n_households=20, n_firms=4, n_banks=2)
+    env.reset(seed=5)
+    start = env.household_policy.rng.bit_generator.state
+    for _ in range(3):
+        env.step(2)
+    end = env.household_policy.rng.bit_generator.state
+    assert end != start
+    env.reset()  # an unseeded reset (RLlib's after the first episode) continues the draws, never replays them
+    assert env.household_policy.rng.bit_generator.state == end
+    env.reset(seed=5)
+    assert env.household_policy.rng.bit_generator.state == start
