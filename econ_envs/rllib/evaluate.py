@@ -238,9 +238,16 @@ def _plot_taxai(rows: list[dict[str, Any]], traj: dict[str, list[float]], out_di
     plt.close(fig)
 
 
+def evaluate_rbc(algo: Any, episodes: int, out_dir: Path) -> list[dict[str, Any]]:
+    from econ_envs.rllib.rbc import evaluate_rbc as _evaluate_rbc
+
+    return _evaluate_rbc(algo, episodes, out_dir)
+
+
 EVALUATORS: dict[str, Callable[[Any, int, Path], list[dict[str, Any]]]] = {
     "taxai-v0": evaluate_taxai,
     "econ_envs/TaxAI-Planner-v0": evaluate_taxai,
+    "rbc-v0": evaluate_rbc,
 }
 
 
