@@ -38,7 +38,9 @@ economies per EnvRunner), with the same structure:
 The original's best-response check (``train_bestresponse.py``): from a trained profile,
 one type's shared policy keeps training while the other two are frozen; the gain of
 that type's mean reward, relative to the improvement achieved during training, is the
-type's epsilon (paper Table 3: consumers < 3 %, firms < 10 %, government < 1 %).
+type's epsilon (paper Table 3: consumers < 3 %, firms < 10 %, government < 1 %). Here the
+improvement in training is measured against the same (trained) opponents: the type's reward
+with its trained module minus its reward with a freshly initialised one.
 :func:`rbc_best_response` builds that run from a checkpoint (the deviator is a copy,
 ``<module>__br``, of the type's module; PPO stands in for the original's plain policy
 gradient); :func:`government_exact_best_response` adds the government's exact best
@@ -654,6 +656,30 @@ def _entropy_schedule(start_iter: int, decay_iters: int, steps_per_iter: int, e0
     return sched + [[t1, e1]]
 
 
+def _check_entropy(name: str, v: Any) -> tuple[float, float]:
+    ok = isinstance(v, (list, tuple)) and len(v) == 2
+    ok = ok and all(not isinstance(e, bool) and isinstance(e, (int, float)) and 0 <= e < 1e3 for e in v)
+    if not ok:
+        raise ValueError(f"{name} must be (start, floor), two numbers >= 0, got {v!r}")
+    return float(v[0]), float(v[1])
+
+
+def _check_lr(name: str, v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not (0 < v < 1):
+        raise ValueError(f"{name} must be a number in (0, 1), got {v!r}")
+    return float(v)
+
+
+def _per_type(name: str, value: Any, default: Any, check: Callable[[str, Any], Any]) -> dict[str, Any]:
+    """A setting for every type from one value or a dict type -> value (missing types: ``default``)."""
+    if isinstance(value, Mapping):
+        unknown = [k for k in value if k not in ROLES]
+        if unknown:
+            raise ValueError(f"{name}: unknown type(s) {unknown}; types are {list(ROLES)}")
+        return {r: check(f"{name}[{r!r}]", value.get(r, default)) for r in ROLES}
+    return {r: check(name, value) for r in ROLES}
+
+
 def _role_option(value: str, role: str, env_config: Mapping[str, Any]) -> tuple[bool, Any]:
     """(learnable?, module spec) for a role option ``mlp`` or ``rule:<name>``."""
     if value == "mlp":
@@ -673,10 +699,9 @@ def rbc_shared_ppo(
     tax_anneal_iters: int = 50,
     theta_tau_iters: float = 25.0,
     stop_iters: int = 600,
-    entropy: Sequence[float] = (0.5, 0.05),
+    entropy: Sequence[float] | Mapping[str, Sequence[float]] = (0.5, 0.05),
     entropy_decay_iters: int = 100,
-    lr: float = 3e-4,
-    government_lr: float | None = None,
+    lr: float | Mapping[str, float] = 3e-4,
     reward_scales: Mapping[str, float] | None = None,
     hidden: Sequence[int] = (128, 128),
     activation: str = "relu",
@@ -697,7 +722,8 @@ def rbc_shared_ppo(
     Stage lengths in iterations: ``firm_anneal_iters``, ``fixed_tax_iters``,
     ``tax_anneal_iters``; ``theta_tau_iters`` the labour-disutility annealing constant (0:
     none). ``entropy`` = (start, floor), reached ``entropy_decay_iters`` after each type
-    starts training. ``government_lr`` defaults to ``lr``. ``reward_scales``: per-type
+    starts training, or a dict type -> (start, floor); ``lr`` a number or a dict type -> lr
+    (types left out get the default). ``reward_scales``: per-type
     divisors of the rewards in the loss (default: the original's). ``consumers``,
     ``firms``, ``government``: ``mlp`` (learn) or ``rule:<name>`` (fixed; see :func:`make_rule`).
     ``torch_threads``: torch threads per process (see :func:`limit_torch_threads`; None: torch's default).
@@ -709,11 +735,8 @@ def rbc_shared_ppo(
     _check_iters("replicas", replicas)
     if replicas < 1:
         raise ValueError(f"replicas must be >= 1 (economies per EnvRunner per iteration), got {replicas}")
-    if len(tuple(entropy)) != 2 or not all(isinstance(e, (int, float)) and e >= 0 for e in entropy):
-        raise ValueError(f"entropy must be (start, floor), two numbers >= 0, got {entropy!r}")
-    for name, v in (("lr", lr), ("government_lr", lr if government_lr is None else government_lr)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not (0 < v < 1):
-            raise ValueError(f"{name} must be a number in (0, 1), got {v!r}")
+    entropies = _per_type("entropy", entropy, (0.5, 0.05), _check_entropy)
+    lrs = _per_type("lr", lr, RBC_PPO["lr"], _check_lr)
     scales = dict(REWARD_SCALES)
     for k, v in dict(reward_scales or {}).items():
         if k not in REWARD_SCALES:
@@ -748,16 +771,15 @@ def rbc_shared_ppo(
         space_roles[GOV_ANNEAL] = "government"
     T = params.episode_length
     steps_per_iter = T * replicas * max(1, num_env_runners)
-    e0, e1 = (float(e) for e in entropy)
     overrides = {}
     for mid in ("consumer", "firm", "government"):
         if learn[mid]:
+            e0, e1 = entropies[mid]
             sched = _entropy_schedule(curriculum.start_of(mid), entropy_decay_iters, steps_per_iter, e0, e1)
-            mlr = lr if mid != "government" or government_lr is None else government_lr
-            overrides[mid] = PPOConfig.overrides(entropy_coeff=sched, lr=mlr)
+            overrides[mid] = PPOConfig.overrides(entropy_coeff=sched, lr=lrs[mid])
     cfg = base_config(
         ENV_ID, env_config, modules, curriculum.role_modules(0), space_roles=space_roles, batched=True,
-        rollout_length=T, minibatch_size=minibatch_size, seed=seed, ppo={**RBC_PPO, "lr": lr, **dict(ppo or {})},
+        rollout_length=T, minibatch_size=minibatch_size, seed=seed, ppo={**RBC_PPO, **dict(ppo or {})},
         callbacks=[rbc_curriculum_callback(curriculum, torch_threads)], trainable=curriculum.trainable(0),
         num_env_runners=num_env_runners, num_envs_per_env_runner=replicas,
     )  # fmt: skip
@@ -768,7 +790,7 @@ def rbc_shared_ppo(
         "time_limit_is_terminal": True,
         "rbc_curriculum": asdict(curriculum),
         "role_mapping_schedule": curriculum.mapping_schedule(),
-        "entropy": [e0, e1],
+        "entropy": {m: list(v) for m, v in entropies.items()},
     }
     return cfg, {"training_iteration": stop_iters}
 
@@ -1018,12 +1040,15 @@ def rbc_best_response_callback(
 
         def on_algorithm_init(self, *, algorithm: Any, **kwargs: Any) -> None:
             limit_torch_threads(algorithm, 1)
-            # the untrained profile: freshly initialised modules (same seed as training) - the start of training
-            self.initial = self._measure(algorithm, deviating=False)
+            fresh = algorithm.get_module(base_module).get_state()
             if checkpoint is not None:
                 states = checkpoint_module_states(checkpoint, load)
             else:
                 states = {m: algorithm.get_module(m).get_state() for m in load}
+            # the type untrained: its freshly initialised module against the trained others; the type's
+            # improvement in training is its reward with the trained module minus this
+            set_module_states(algorithm, {**states, base_module: fresh})
+            self.initial = self._measure(algorithm, deviating=False)
             states[deviator] = states[base_module]
             set_module_states(algorithm, states)
             self.loaded = {m: {k: np.asarray(v).copy() for k, v in s.items()} for m, s in states.items()
@@ -1095,8 +1120,10 @@ def rbc_best_response(
     ``eval_every`` iterations the type's mean episode reward is measured on ``eval_replicas``
     replicas (sampled actions with common random numbers, full disutility of work), and
     ``result["rbc_best_response"]`` reports the gain, epsilon = gain / the type's improvement
-    during training (reward of the trained profile - reward of the freshly initialised one)
-    and epsilon relative to the reward before. ``checkpoint=None`` starts from a freshly
+    in training (its reward with the trained module minus its reward with a freshly initialised
+    module, both against the trained others: the paper's "fraction of the reward improvement
+    achieved during training", measured against the same opponents) and the gain relative to
+    the reward before. ``checkpoint=None`` starts from a freshly
     initialised ``rbc_shared_ppo(**train_overrides)`` profile (for smoke tests).
     """
     from econ_envs.rllib.best_response import deviation_config
@@ -1143,7 +1170,8 @@ def rbc_best_response(
     new_cfg, br_mid2, br_map = deviation_config(cfg, mapping, role, one, callbacks=[EconomyMetrics, callback])
     assert br_mid2 == br_mid
     lcd = dict(new_cfg.learner_config_dict or {})  # reward scales: the deviator's copied from the module's
-    ent = entropy if entropy is not None else float((lcd.get("entropy") or [0.0, 0.0])[1])
+    floors = lcd.get("entropy") or {}
+    ent = entropy if entropy is not None else float((floors.get(mid) or [0.0, 0.0])[1])
     base_over = dict((cfg.algorithm_config_overrides_per_module or {}).get(mid, {}))
     over = {**base_over, "entropy_coeff": float(ent)}
     if lr is not None:

@@ -187,6 +187,10 @@ def test_bad_names_and_stage_lengths_fail_clearly(tmp_path):
         rbc_shared_ppo(env_overrides={"n_firmz": 3})
     with pytest.raises(ValueError, match="reward_scales"):
         rbc_shared_ppo(reward_scales={"household": 2.0})
+    with pytest.raises(ValueError, match=r"lr: unknown type\(s\) \['bank'\]"):
+        rbc_shared_ppo(lr={"bank": 1e-3})
+    with pytest.raises(ValueError, match=r"entropy\['firm'\] must be \(start, floor\)"):
+        rbc_shared_ppo(entropy={"firm": [0.1]})
     with pytest.raises(ValueError, match="unknown role 'bank'"):
         rbc_best_response(role="bank")
     with pytest.raises(ValueError, match="not an RLlib checkpoint"):
@@ -214,3 +218,20 @@ def test_annealed_rules_stay_inside_their_box():
         if e == 1.0:  # the whole grid is reached
             assert len(np.unique(taxes["income_tax"])) == len(params.income_tax_choices)
             assert len(np.unique(pw["price"])) == len(params.price_choices)
+
+
+def test_per_type_settings_reach_the_modules():
+    entropy = {"consumer": (0.2, 0.02), "government": (0.1, 0.01)}
+    cfg, _ = rbc_shared_ppo(**TINY, firm_anneal_iters=3, fixed_tax_iters=1, tax_anneal_iters=1, entropy_decay_iters=2,
+                            lr={"firm": 1e-4}, entropy=entropy)  # fmt: skip
+    per = cfg.algorithm_config_overrides_per_module
+    steps = 2 * 10  # replicas x quarters per iteration
+    assert per["firm"]["lr"] == 1e-4 and per["consumer"]["lr"] == per["government"]["lr"] == 3e-4
+    assert per["consumer"]["entropy_coeff"] == [[0, 0.2], [2 * steps, 0.02]]
+    # each type's entropy starts decaying when it starts training: firms at 3, the government at 5
+    assert per["firm"]["entropy_coeff"] == [[0, 0.5], [3 * steps, 0.5], [5 * steps, 0.05]]
+    assert per["government"]["entropy_coeff"] == [[0, 0.1], [5 * steps, 0.1], [7 * steps, 0.01]]
+    lcd = cfg.learner_config_dict
+    assert lcd["reward_scales"] == {"consumer": 5.0, "firm": 30000.0, "government": 1000.0}
+    assert lcd["time_limit_is_terminal"] is True
+    assert [s for s, _ in lcd["role_mapping_schedule"]] == [0, 3, 5]
