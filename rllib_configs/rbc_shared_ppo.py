@@ -2,9 +2,9 @@
 shared-parameter PPO module per agent type and the original's curriculum.
 
 Stages (training iterations, each 16 economies x 10 quarters): firms' price/wage box opens while
-consumers learn (50), firms and consumers learn under zero taxes (50), taxes are annealed in by a
-rule government whose rate cap rises from 0 to 1 (50), then the government learns too.
-Consumers' disutility of work is annealed in at every reset (1 - exp(-iteration / 25)).
+consumers learn (100), firms and consumers learn under zero taxes (80), taxes are annealed in by a
+rule government whose rate cap rises from 0 to 1 (80), then the government learns too (to 800).
+Consumers' disutility of work is annealed in at every reset (1 - exp(-iteration / 40)).
 RLlib's PPO (batched population path, each module acting once per quarter on every replica)
 stands in for the original's per-type PPO on a GPU (PyCUDA, 128 replicas per update); see
 ``econ_envs.rllib.rbc``.
