@@ -983,6 +983,10 @@ def checkpoint_config(checkpoint: str | Path) -> tuple[AlgorithmConfig, int]:
         info = pickle.load(f)
     state = info["ctor_args_and_kwargs"][0][0]
     config = state if isinstance(state, AlgorithmConfig) else AlgorithmConfig.from_state(state)
+    # from_state keeps the state's "class" entry as an attribute; to_dict() would then carry it, and an
+    # Algorithm built from that dict (as Tune builds it) takes the from_state path with to_dict's keys
+    # ("framework" overwriting the framework() method)
+    config.__dict__.pop("class", None)
     iteration = 0
     for name in ("algorithm_state.pkl", "state.pkl"):  # the Algorithm's own state: metrics and the iteration
         if (path / name).exists():

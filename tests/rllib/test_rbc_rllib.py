@@ -2,6 +2,8 @@
 
 import csv
 import math
+import pickle
+import shutil
 
 import numpy as np
 import pytest
@@ -125,6 +127,18 @@ def test_evaluator_and_best_response_on_a_one_iteration_checkpoint(ray_session, 
         algo.stop()
     config, iteration = checkpoint_config(ckpt)
     assert iteration == 1 and config.env == "rbc-v0" and config.env_config == cfg.env_config
+    # a Tune run stores the config as a state dict; read back, it must survive Tune's dict round trip
+    tune_ckpt = tmp_path / "tune_ckpt"
+    shutil.copytree(ckpt, tune_ckpt)
+    with open(tune_ckpt / "class_and_ctor_args.pkl", "rb") as f:
+        info = pickle.load(f)
+    state = {k: v for k, v in cfg.get_state().items() if k != "callbacks_class"}  # a local class: not picklable
+    info["ctor_args_and_kwargs"] = ((state,), {})
+    with open(tune_ckpt / "class_and_ctor_args.pkl", "wb") as f:
+        pickle.dump(info, f)
+    tune_config, _ = checkpoint_config(tune_ckpt)
+    assert type(tune_config) is type(cfg) and "class" not in tune_config.to_dict()
+    assert callable(tune_config.framework) and tune_config.env_config == cfg.env_config
     summary = evaluate(ckpt, episodes=2, out=tmp_path / "eval")
     out = tmp_path / "eval"
     for name in ("comparison.csv", "comparison.md", "epsilon.csv", "epsilon.md", "comparison.png", "evaluation.json"):
