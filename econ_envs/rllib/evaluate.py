@@ -43,7 +43,7 @@ def load_checkpoint(checkpoint: str | Path) -> Any:
     init_ray()
     register_economies()
     try:
-        return Algorithm.from_checkpoint(str(path))
+        return Algorithm.from_checkpoint(str(path.resolve()))  # pyarrow needs an absolute path
     except Exception as exc:  # corrupt or incompatible checkpoint: say so plainly
         raise ValueError(f"could not restore the checkpoint in {path}: {type(exc).__name__}: {exc}") from exc
 

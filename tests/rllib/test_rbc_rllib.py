@@ -114,7 +114,7 @@ def test_vector_runner_gives_the_generic_runners_episodes(ray_session):
     assert a["firm"][Columns.REWARDS].shape[0] == 2 * env.roles["firm"].count * (env.params.episode_length + 1)
 
 
-def test_evaluator_and_best_response_on_a_one_iteration_checkpoint(ray_session, tmp_path):
+def test_evaluator_and_best_response_on_a_one_iteration_checkpoint(ray_session, tmp_path, monkeypatch):
     from econ_envs.rllib.evaluate import evaluate
 
     cfg, _ = rbc_shared_ppo(**TINY, firm_anneal_iters=0, fixed_tax_iters=0, tax_anneal_iters=0, theta_tau_iters=0.0)
@@ -139,7 +139,8 @@ def test_evaluator_and_best_response_on_a_one_iteration_checkpoint(ray_session, 
     tune_config, _ = checkpoint_config(tune_ckpt)
     assert type(tune_config) is type(cfg) and "class" not in tune_config.to_dict()
     assert callable(tune_config.framework) and tune_config.env_config == cfg.env_config
-    summary = evaluate(ckpt, episodes=2, out=tmp_path / "eval")
+    monkeypatch.chdir(tmp_path)
+    summary = evaluate("ckpt", episodes=2, out=tmp_path / "eval")  # a relative path, as users type it
     out = tmp_path / "eval"
     for name in ("comparison.csv", "comparison.md", "epsilon.csv", "epsilon.md", "comparison.png", "evaluation.json"):
         assert (out / name).exists(), name
