@@ -64,49 +64,62 @@ def _with(profile: Profile, role: str, actions_by_replica: Callable[[dict[str, n
     return act
 
 
-def fixed_tax_table(params: RBCParams, profile: Profile | None = None) -> dict[str, Any]:
+def _check_replicas(replicas: int) -> int:
+    if isinstance(replicas, bool) or not isinstance(replicas, (int, np.integer)) or replicas < 1:
+        raise ValueError(f"replicas must be an integer >= 1 (replicas per candidate), got {replicas!r}")
+    return int(replicas)
+
+
+def fixed_tax_table(params: RBCParams, profile: Profile | None = None, replicas: int = 1) -> dict[str, Any]:
     """Episode returns for every fixed (income, corporate) tax pair; others follow ``profile``'s rules.
 
     Returns ``income_tax`` and ``corporate_tax`` (the grids) and arrays of shape
     (n_income, n_corporate): ``welfare`` (social welfare per episode, utils),
     ``consumer`` (mean consumer utility per episode), ``firm`` (mean firm reward per
-    episode, $).
+    episode, $). ``replicas`` > 1 averages every candidate over that many replicas (for
+    profiles that sample their actions; candidate k is replicas k x replicas ... (k+1) x replicas - 1).
     """
     profile = profile or rule_profile(params)
+    R = _check_replicas(replicas)
     n = params.n_government_actions
-    idx = np.arange(n, dtype=np.int64)[:, None]
-    res = run_episode(params, n, _with(profile, "government", lambda raw, t: idx))
+    idx = np.repeat(np.arange(n, dtype=np.int64), R)[:, None]
+    res = run_episode(params, n * R, _with(profile, "government", lambda raw, t: idx))
     shape = (len(params.income_tax_choices), len(params.corporate_tax_choices))
     return {
         "income_tax": list(params.income_tax_choices),
         "corporate_tax": list(params.corporate_tax_choices),
-        "welfare": res["government"].reshape(shape),
-        "consumer": res["consumer"].reshape(shape),
-        "firm": res["firm"].reshape(shape),
+        "welfare": res["government"].reshape(n, R).mean(1).reshape(shape),
+        "consumer": res["consumer"].reshape(n, R).mean(1).reshape(shape),
+        "firm": res["firm"].reshape(n, R).mean(1).reshape(shape),
     }
 
 
-def _sequence_returns(params: RBCParams, profile: Profile, sequences: np.ndarray) -> np.ndarray:
-    """Social welfare of each government action sequence (rows of ``sequences``, (S, T))."""
-    seq = np.ascontiguousarray(sequences, dtype=np.int64)
+def _sequence_returns(params: RBCParams, profile: Profile, sequences: np.ndarray, replicas: int = 1) -> np.ndarray:
+    """Social welfare of each government action sequence (rows of ``sequences``, (S, T)), mean over ``replicas``."""
+    seq = np.repeat(np.ascontiguousarray(sequences, dtype=np.int64), replicas, axis=0)
     res = run_episode(params, seq.shape[0], _with(profile, "government", lambda raw, t: seq[:, t : t + 1]))
-    return res["government"]
+    return res["government"].reshape(-1, replicas).mean(1)
 
 
-def government_best_response(params: RBCParams, profile: Profile | None = None, max_passes: int = 3) -> dict[str, Any]:
+def government_best_response(
+    params: RBCParams, profile: Profile | None = None, max_passes: int = 3, replicas: int = 1
+) -> dict[str, Any]:
     """Exact best response of the government among its fixed actions, and a sequence search.
 
     The baseline is the government rule of ``profile`` (default: the rule profile's
-    fixed 20 %/20 % taxes), against the profile's consumer and firm rules.
+    fixed 20 %/20 % taxes), against the profile's consumer and firm rules. ``replicas``
+    > 1 averages every candidate (and the baseline) over that many replicas, for profiles
+    that sample their actions.
     """
     profile = profile or rule_profile(params)
+    R = _check_replicas(replicas)
     base_rule = profile.rules["government"]
-    table = fixed_tax_table(params, profile)
+    table = fixed_tax_table(params, profile, replicas=R)
     flat = table["welfare"].reshape(-1)
     T = params.episode_length
     n = params.n_government_actions
-    baseline = float(run_episode(params, 1, lambda raw, t: profile.actions(raw, np.random.default_rng(0)))
-                     ["government"][0])  # fmt: skip
+    baseline = float(run_episode(params, R, lambda raw, t: profile.actions(raw, np.random.default_rng(0)))
+                     ["government"].mean())  # fmt: skip
     base_name = getattr(base_rule, "name", "custom")
     best = int(np.argmax(flat))
     best_fixed = float(flat[best])
@@ -121,7 +134,7 @@ def government_best_response(params: RBCParams, profile: Profile | None = None, 
         for t in range(max(T - 1, 0)):
             cand = np.tile(seq, (n, 1))
             cand[:, t] = np.arange(n)
-            vals = _sequence_returns(params, profile, cand)
+            vals = _sequence_returns(params, profile, cand, R)
             k = int(np.argmax(vals))
             if vals[k] > value + 1e-9 * max(1.0, abs(value)):
                 seq, value, improved = cand[k].copy(), float(vals[k]), True

@@ -71,16 +71,70 @@ def _as_policy_spec(spec: Any) -> Any:
     raise ValueError(f"cannot read the spaces of policy spec {spec!r}")
 
 
-def best_response(
-    checkpoint: str | Path, role: str, iters: int = 10, episodes: int = 3, deviators: str = "one",
-    out: str | Path | None = None,
-) -> dict[str, Any]:  # fmt: skip
-    """Train a best response of ``role`` against the frozen others; report the gain (see module docstring)."""
+def deviation_config(
+    cfg: Any,
+    mapping: RoleMapping,
+    role: str,
+    one: bool,
+    callbacks: list[type] | None = None,
+    agent_id: str | None = None,
+) -> tuple[Any, str, RoleMapping]:
+    """A copy of ``cfg`` in which a new module ``<module>__br`` (a copy of ``role``'s module's spec) plays for
+    one agent of ``role`` (``one``; ``agent_id``, default ``<role>_0``) or the whole role, and is the only
+    module that trains. Returns (config, deviator module id, its role mapping). Callbacks are replaced by
+    ``callbacks`` (default: economy metrics only; no schedule)."""
     from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
     from ray.rllib.policy.policy import PolicySpec
 
     from econ_envs.rllib.callbacks import EconomyMetrics
 
+    mid = mapping.mapping.get(role, role)
+    br_mid = f"{mid}__br"
+    agents = {agent_id or f"{role}_0": br_mid} if one else {}
+    br_map = RoleMapping(mapping.mapping if one else {**mapping.mapping, role: br_mid}, agents)
+    specs = dict(cfg.rl_module_spec.rl_module_specs)
+    specs[br_mid] = copy.deepcopy(specs[mid])
+    pols = {m: _as_policy_spec(v) for m, v in cfg.policies.items()}
+    pols[br_mid] = PolicySpec(observation_space=pols[mid].observation_space, action_space=pols[mid].action_space)
+    new_cfg = (
+        cfg.copy(copy_frozen=False)
+        .multi_agent(policies=pols, policy_mapping_fn=br_map, policies_to_train=[br_mid])
+        .rl_module(rl_module_spec=MultiRLModuleSpec(rl_module_specs=specs))
+        .callbacks(callbacks or EconomyMetrics)
+    )
+    # the deviator inherits the module's per-module settings (learning rate, entropy, reward scale)
+    per_module = dict(cfg.algorithm_config_overrides_per_module or {})
+    if mid in per_module:
+        new_cfg = new_cfg.rl_module(algorithm_config_overrides_per_module={br_mid: dict(per_module[mid])})
+    lcd = dict(cfg.learner_config_dict or {})
+    if mid in (lcd.get("reward_scales") or {}):
+        lcd["reward_scales"] = {**lcd["reward_scales"], br_mid: lcd["reward_scales"][mid]}
+        new_cfg.learner_config_dict = lcd
+    return new_cfg, br_mid, br_map
+
+
+def active_mapping(algo: Any) -> RoleMapping:
+    """The role mapping in force at the algorithm's iteration: its config's stored schedule
+    (``learner_config_dict["role_mapping_schedule"]``, written by curricula that switch modules), else
+    the config's mapping function."""
+    cfg = algo.config
+    sched = (cfg.learner_config_dict or {}).get("role_mapping_schedule")
+    mapping = cfg.policy_mapping_fn
+    if sched:
+        current = None
+        for start, roles in sched:
+            if algo.iteration >= start:
+                current = roles
+        if current is not None:
+            return RoleMapping(current, getattr(mapping, "agents", None))
+    return mapping
+
+
+def best_response(
+    checkpoint: str | Path, role: str, iters: int = 10, episodes: int = 3, deviators: str = "one",
+    out: str | Path | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Train a best response of ``role`` against the frozen others; report the gain (see module docstring)."""
     if iters < 1 or episodes < 1:
         raise ValueError("--iters and --episodes must be >= 1")
     if deviators not in ("one", "all"):
@@ -93,7 +147,7 @@ def best_response(
     env = econ_envs.make(env_id, **env_config)
     if role not in env.roles:
         raise ValueError(f"unknown role {role!r}; roles are {list(env.roles)}")
-    mapping = cfg.policy_mapping_fn
+    mapping = active_mapping(algo)
     if not isinstance(mapping, RoleMapping):
         raise ValueError("best responses need a role-based policy mapping (RoleMapping)")
     mid = mapping.mapping.get(role, role)
@@ -105,20 +159,9 @@ def best_response(
     before = _deviator_returns(env_id, env_config, modules_before, mapping, role, dev_idx, seeds)
     algo.stop()
 
-    br_mid = f"{mid}__br"
-    agents = {env.roles[role].agent_id(0): br_mid} if dev_idx is not None else {}
-    br_map = RoleMapping(mapping.mapping if dev_idx is not None else {**mapping.mapping, role: br_mid}, agents)
-    spec = cfg.rl_module_spec
-    specs = dict(spec.rl_module_specs)
-    specs[br_mid] = copy.deepcopy(specs[mid])
-    pols = {m: _as_policy_spec(v) for m, v in cfg.policies.items()}
-    pols[br_mid] = PolicySpec(observation_space=pols[mid].observation_space, action_space=pols[mid].action_space)
-    new_cfg = (
-        cfg.copy(copy_frozen=False)
-        .multi_agent(policies=pols, policy_mapping_fn=br_map, policies_to_train=[br_mid])
-        .rl_module(rl_module_spec=MultiRLModuleSpec(rl_module_specs=specs))
-        .callbacks(EconomyMetrics)  # no schedule: only the best response trains
-    )
+    new_cfg, br_mid, br_map = deviation_config(cfg, mapping, role, dev_idx is not None,
+                                               agent_id=env.roles[role].agent_id(0))  # fmt: skip
+    pols = new_cfg.policies
     br_algo = new_cfg.build_algo()
     try:
         states = dict(module_states)

@@ -44,7 +44,7 @@ def load_checkpoint(checkpoint: str | Path) -> Any:
     init_ray()
     register_economies()
     try:
-        return Algorithm.from_checkpoint(str(path))
+        return Algorithm.from_checkpoint(str(path.resolve()))  # pyarrow needs an absolute path
     except Exception as exc:  # corrupt or incompatible checkpoint: say so plainly
         raise ValueError(f"could not restore the checkpoint in {path}: {type(exc).__name__}: {exc}") from exc
 
@@ -239,11 +239,18 @@ def _plot_taxai(rows: list[dict[str, Any]], traj: dict[str, list[float]], out_di
     plt.close(fig)
 
 
+def evaluate_rbc(algo: Any, episodes: int, out_dir: Path) -> list[dict[str, Any]]:
+    from econ_envs.rllib.rbc import evaluate_rbc as _evaluate_rbc
+
+    return _evaluate_rbc(algo, episodes, out_dir)
+
+
 EVALUATORS: dict[str, Callable[[Any, int, Path], list[dict[str, Any]]]] = {
     "taxai-v0": evaluate_taxai,
     "econ_envs/TaxAI-Planner-v0": evaluate_taxai,
     "monetary-v0": evaluate_monetary,
     "econ_envs/Monetary-CentralBank-v0": evaluate_monetary,
+    "rbc-v0": evaluate_rbc,
 }
 
 

@@ -23,6 +23,15 @@ policy_mapping_fn=RoleMapping(...))`` maps roles to modules, and
 ``.env_runners(rollout_fragment_length=T, num_envs_per_env_runner=K)`` sets T
 steps of K economies per runner per iteration. Recurrent modules need the
 per-agent path.
+
+Optional hooks for curricula: ``learner_config_dict["reward_scales"]``
+(module id -> divisor) divides a module's rewards before GAE (the training signal
+only; reported returns stay in the economy's units), and a runner's
+``reset_options`` attribute (a dict, e.g. ``{"theta_scale": 0.5}``, set by a
+callback through ``foreach_env_runner``) is passed to every economy's reset.
+``learner_config_dict["time_limit_is_terminal"]`` ends the returns at the episode's
+time limit (no bootstrap from the value of the last observation), for economies
+whose horizon is part of the model.
 """
 
 from __future__ import annotations
@@ -195,6 +204,16 @@ def _to_env(raw: np.ndarray, space: gym.Space, normalize_actions: bool) -> np.nd
     return np.asarray(raw).astype(np.int64)
 
 
+class UniformEnd:
+    """Segment end shared by every role (``terminated`` or not), for runners that decide it themselves."""
+
+    def __init__(self, terminated: bool) -> None:
+        self.terminated = bool(terminated)
+
+    def role_ends(self, role: str) -> tuple[bool, bool]:
+        return self.terminated, not self.terminated
+
+
 class PopulationEnvRunner(EnvRunner, Checkpointable):
     """Samples an econ_envs economy through its batched API (see module docstring)."""
 
@@ -214,6 +233,7 @@ class PopulationEnvRunner(EnvRunner, Checkpointable):
         self._ongoing_lengths: list[int] = []
         self._ongoing_econ: list[dict[str, float]] = []
         self._ongoing_econ_n: list[int] = []
+        self.reset_options: dict[str, Any] | None = None  # passed to every reset (curricula set it)
 
     # ------------------------------------------------------------------ set-up
     @property
@@ -322,6 +342,11 @@ class PopulationEnvRunner(EnvRunner, Checkpointable):
                     per_module[mid].append(cols)
             env_steps += T
         batch = {mid: {c: np.concatenate([p[c] for p in parts]) for c in parts[0]} for mid, parts in per_module.items()}
+        self._finish_batch(batch, env_steps)
+        return batch
+
+    def _finish_batch(self, batch: dict[str, dict[str, np.ndarray]], env_steps: int) -> None:
+        """Standardise every module's advantages over its whole batch; count and log the steps sampled."""
         for cols in batch.values():
             adv = cols[Postprocessing.ADVANTAGES]
             cols[Postprocessing.ADVANTAGES] = ((adv - adv.mean()) / max(1e-4, adv.std())).astype(np.float32)
@@ -335,7 +360,6 @@ class PopulationEnvRunner(EnvRunner, Checkpointable):
             self.metrics.log_value(
                 (NUM_AGENT_STEPS_SAMPLED_LIFETIME, name), env_steps * role.count, reduce="lifetime_sum"
             )
-        return batch
 
     def _fragment_length(self) -> int:
         rfl = self.config.rollout_fragment_length
@@ -346,7 +370,7 @@ class PopulationEnvRunner(EnvRunner, Checkpointable):
 
     def _reset(self, k: int, env: Any) -> None:
         seed = self._seed_for(k) if self._episode_counter < self.num_envs else None
-        env.reset_batch(seed=seed)
+        env.reset_batch(seed=seed, options=self.reset_options)
         self._episode_counter += 1
         self._needs_reset[k] = False
         while len(self._ongoing_returns) <= k:
@@ -379,6 +403,7 @@ class PopulationEnvRunner(EnvRunner, Checkpointable):
                 if rows is None or rows.size:
                     slots.append((name, mid, rows))
         econ_every = int((self.config.learner_config_dict or {}).get("economy_metrics_every", 1) or 0)
+        horizon_terminal = bool((self.config.learner_config_dict or {}).get("time_limit_is_terminal", False))
         segments = []
         buf = [defaultdict(list) for _ in slots]
         trainable = [False] * len(slots)
@@ -415,7 +440,9 @@ class PopulationEnvRunner(EnvRunner, Checkpointable):
                 self._add_economy(k, env)
             done = res.terminated or res.truncated
             if done or t == T - 1:
-                segments.append(self._segment(buf, res.observations, res, slots, trainable))
+                # an economy whose horizon is part of the model (time in the observation, returns end at T)
+                # may ask that its time limit end the returns like a termination: no bootstrap from V(s_T)
+                segments.append(self._segment(buf, res.observations, res, slots, trainable, horizon_terminal))
                 buf = [defaultdict(list) for _ in slots]
             if done:
                 self._finish_episode(k)
@@ -424,7 +451,9 @@ class PopulationEnvRunner(EnvRunner, Checkpointable):
                     self._reset(k, env)
         return segments
 
-    def _segment(self, buf, final_obs, res, slots, trainable) -> dict[str, dict[str, np.ndarray]]:
+    def _segment(
+        self, buf, final_obs, res, slots, trainable, horizon_terminal=False
+    ) -> dict[str, dict[str, np.ndarray]]:
         """Training columns of one episode chunk (all slots), RLlib's row layout and GAE.
 
         A chunk that ends the episode bootstraps each role unless that role's agents terminated
@@ -432,6 +461,7 @@ class PopulationEnvRunner(EnvRunner, Checkpointable):
         """
         gamma = float(self.config.gamma)
         lam = float(self.config.lambda_)
+        scales = (self.config.learner_config_dict or {}).get("reward_scales") or {}
         out: dict[str, dict[str, np.ndarray]] = {}
         for j, (name, mid, rows) in enumerate(slots):
             if not trainable[j]:
@@ -442,8 +472,9 @@ class PopulationEnvRunner(EnvRunner, Checkpointable):
             last = (fin if rows is None else fin[rows])[None]
             obs_ext = np.concatenate([obs, last])  # (L + 1, n, d): bootstrap row appended
             values = self._values(mid, obs_ext)  # (L + 1, n)
-            rew = np.stack(b["rew"])  # (L, n)
-            terminated = res.role_ends(name)[0]
+            rew = np.stack(b["rew"]) / float(scales.get(mid, 1.0))  # (L, n), in the module's training units
+            ends = res.role_ends(name)
+            terminated = ends[0] or (ends[1] and horizon_terminal)
             cols = training_columns(obs_ext, np.stack(b["raw"]), np.stack(b["logp"]), np.stack(b["dist_inputs"]), rew,
                                     values, terminated, gamma, lam)  # fmt: skip
             if mid in out:  # several slots on one module: concatenate in slot order
