@@ -65,7 +65,7 @@ from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 from ray.rllib.core.rl_module.torch import TorchRLModule
 
 from econ_envs.meanfield.exploitability import ExploitabilityResult, exploitability
-from econ_envs.meanfield.games import game_class, make_game
+from econ_envs.meanfield.games import game_class
 from econ_envs.meanfield.games.base import MeanFieldGame, Paths
 from econ_envs.meanfield.policies import validate_tables
 from econ_envs.meanfield.solvers.spg import MeanFieldNet, ObsNormaliser, normalised_state_features
@@ -495,3 +495,208 @@ def meanfield_recurrent_ppo_experiment(
                            episodes_per_iteration=episodes_per_iteration, minibatch_size=minibatch_size,
                            stop_iters=stop_iters, seed=seed, ppo=ppo, hidden=hidden, embed=embed,
                            value_scale=value_scale, game_params=params)  # fmt: skip
+
+
+MOMD_ARGS = {"game", "n_agents", "episodes_per_iteration", "minibatch_size", "num_epochs", "stop_iters", "seed", "lr",
+             "tau", "alpha", "target_update_every", "hidden", "embed", "value_scale"}  # fmt: skip
+
+
+def meanfield_momd_experiment(
+    *,
+    game: str = "lq",
+    n_agents: int = N_AGENTS_BATCHED,
+    episodes_per_iteration: int = 2,
+    minibatch_size: int = 2048,
+    num_epochs: int = 2,
+    stop_iters: int = 100,
+    seed: int = 0,
+    lr: float = 1e-3,
+    tau: float | None = None,
+    alpha: float = 0.99,
+    target_update_every: int = 20,
+    hidden: int = 128,
+    embed: int = 64,
+    value_scale: float | None = None,
+    **game_params: Any,
+):
+    """Deep Munchausen OMD (:mod:`econ_envs.rllib.munchausen`) on the batched population path; ``(config, stop)``.
+
+    Stand-in: RLlib has no mean-field/mirror-descent algorithm; a DQN-style regression
+    Learner (:class:`~econ_envs.rllib.munchausen.MunchausenLearner`, Munchausen target with
+    the alpha tau ln pi bonus) replaces PPO's loss inside the batched PPO algorithm, whose
+    sampling, minibatching, optimiser and checkpoints it reuses. One iteration = one
+    mirror-descent step: ``episodes_per_iteration`` games of ``n_agents`` agents playing
+    pi_k = softmax(Q_k / tau), then ``num_epochs`` passes of ``minibatch_size`` rows
+    regressing Q_{k+1}. ``tau`` default: 1 / the exact OMD's rate (LQ 100, beach bar 20,
+    macro and crowd 1).
+    """
+    from econ_envs.rllib.experiments import base_config
+    from econ_envs.rllib.munchausen import MunchausenEnvRunner, MunchausenLearner, munchausen_settings, q_module_spec
+
+    params = split_overrides(game, game_params, MOMD_ARGS)
+    g = resolve_game(game, params)
+    n = _check_positive_int("n_agents", n_agents)
+    episodes = _check_positive_int("episodes_per_iteration", episodes_per_iteration)
+    mb = _check_positive_int("minibatch_size", minibatch_size)
+    epochs = _check_positive_int("num_epochs", num_epochs)
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    scale = VALUE_SCALE[g.key] if value_scale is None else float(value_scale)
+    mcfg: dict[str, Any] = {"hidden": hidden, "embed": embed, "value_scale": scale}
+    if tau is not None:  # checked here: a module's own error would surface late, inside the Learner's build
+        if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not (math.isfinite(tau) and tau > 0):
+            raise ValueError(f"tau must be a positive number, got {tau!r}")
+        mcfg["tau"] = float(tau)
+    settings = munchausen_settings(alpha, target_update_every)
+    spec = q_module_spec(g, **mcfg)
+    T = g.horizon
+    cfg = base_config(
+        f"meanfield/{g.key}-v0", {"n_agents": n, **game_params_dict(g)}, {"agent": spec}, {ROLE: "agent"},
+        batched=True, rollout_length=T, minibatch_size=min(mb, episodes * T * n), seed=seed,
+        ppo={"gamma": g.gamma, "lr": float(lr), "num_epochs": epochs, "grad_clip": 1.0, "entropy_coeff": 0.0},
+        num_envs_per_env_runner=episodes,
+    )  # fmt: skip
+    cfg.env_runners(env_runner_cls=MunchausenEnvRunner)
+    cfg.training(learner_class=MunchausenLearner)
+    cfg.learner_config_dict = {**(cfg.learner_config_dict or {}), "munchausen": settings}
+    return cfg, {"training_iteration": _check_positive_int("stop_iters", stop_iters)}
+
+
+# ----------------------------------------------------------------------------------------- evaluation
+# Baseline solver budgets of the evaluator (iterations); SPG's cost per iteration on macro (about
+# 110 s and 4.7 GB on the 2-core VM: every (path, period, state) triple) keeps it off that game.
+BASELINE_ITERATIONS = {"fp": 200, "omd": 100, "spg": 200}
+SPG_SKIPPED = {"macro": "skipped: SPG on macro takes about 110 s per iteration"}
+EVAL_PATHS = 8  # sampled common-noise paths where the noise cannot be enumerated (macro with common noise)
+EVAL_SEED0 = 10_000
+
+
+def _paths(game: MeanFieldGame) -> Paths:
+    return game.paths(n_paths=EVAL_PATHS, seed=0)
+
+
+def sampled_return(module: Any, game: MeanFieldGame, episodes: int, n_agents: int, *, greedy: bool = False) -> float:
+    """Mean discounted return per agent of ``module`` in ``episodes`` sampled games of ``n_agents`` agents.
+
+    A Monte-Carlo check of the exact policy value (the same policy, sampled population and noise).
+    Stateful modules carry each agent's recurrent state from the module's ``STATE_OUT``.
+    """
+    import econ_envs
+    from econ_envs.rllib.population import module_actions
+
+    env = econ_envs.make(f"meanfield/{game.key}-v0", n_agents=n_agents, params=game.params)
+    space = env.roles[ROLE].action_space
+    totals = []
+    for k in range(episodes):
+        env.reset_batch(seed=EVAL_SEED0 + k)
+        ret = np.zeros(n_agents)
+        disc = 1.0
+        state = None
+        if module.is_stateful():
+            init = module.get_initial_state()
+            state = _tree_map(lambda x: x.unsqueeze(0).expand(n_agents, *x.shape).clone(), init)
+        while not env.episode_over:
+            obs = env.batch_observations()[ROLE]
+            if state is None:
+                act = module_actions(module, obs, space, explore=not greedy)["env"]
+            else:
+                logits, state = _module_logits(module, obs, state)
+                act = (logits.argmax(-1) if greedy else torch.distributions.Categorical(logits=logits).sample()).numpy()
+            res = env.step_batch({ROLE: act})
+            ret += disc * np.asarray(res.rewards[ROLE], dtype=np.float64)
+            disc *= game.gamma
+        totals.append(float(ret.mean()))
+    return float(np.mean(totals))
+
+
+def _row(name: str, res: Any, seconds: float, note: str = "", **extra: Any) -> dict[str, Any]:
+    """A comparison row from an ExploitabilityResult or a solver's last CurvePoint (same fields)."""
+    expl, na, value = res.exploitability, res.nonanticipative_exploitability, res.policy_value
+    return {"policy": name, "exploitability": float(expl),
+            "nonanticipative_exploitability": float("nan") if na is None else float(na),
+            "policy_value": float(value), "seconds": float(seconds), "note": note, **extra}  # fmt: skip
+
+
+def meanfield_comparison(
+    module: Any,
+    game: MeanFieldGame,
+    *,
+    episodes: int = 0,
+    n_agents: int = 1000,
+    baselines: tuple[str, ...] = ("fp", "omd", "spg"),
+    iterations: Mapping[str, int] | None = None,
+    progress: bool = False,
+) -> list[dict[str, Any]]:
+    """Exact exploitability of ``module`` (stochastic and greedy) next to uniform, FP, OMD and SPG on ``game``.
+
+    Every policy is scored on the same common-noise paths (exact enumeration where finite, else
+    :data:`EVAL_PATHS` paths from seed 0). ``episodes`` > 0 adds the learned policy's mean
+    discounted return per agent in that many sampled games of ``n_agents`` agents (column
+    ``sampled_return``), a Monte-Carlo check of ``policy_value``.
+    """
+    from econ_envs.meanfield.solvers import fictitious_play, online_mirror_descent
+    from econ_envs.meanfield.solvers.spg import structural_policy_gradient
+
+    unknown = sorted(set(baselines) - set(BASELINE_ITERATIONS))
+    if unknown:
+        raise ValueError(f"unknown baseline(s) {unknown}; choose from {sorted(BASELINE_ITERATIONS)}")
+    its = {**BASELINE_ITERATIONS, **dict(iterations or {})}
+    paths = _paths(game)
+    rows = []
+
+    def say(row: dict[str, Any]) -> None:
+        rows.append(row)
+        if progress:
+            print(f"{game.key}: {row['policy']:<16} exploitability {row['exploitability']:.6g}  "
+                  f"({row['seconds']:.1f} s)", flush=True)  # fmt: skip
+
+    for name, greedy in (("learned", False), ("learned (greedy)", True)):
+        t0 = time.perf_counter()
+        res = module_exploitability(module, game, greedy=greedy, paths=paths)
+        extra = {}
+        if episodes > 0:
+            extra["sampled_return"] = sampled_return(module, game, episodes, n_agents, greedy=greedy)
+        say(_row(name, res, time.perf_counter() - t0, "argmax of the learned policy" if greedy else "", **extra))
+    t0 = time.perf_counter()
+    uniform = np.full((game.n_states, game.n_actions), 1.0 / game.n_actions)
+    say(_row("uniform", exploitability(game, uniform, paths=paths), time.perf_counter() - t0))
+    kw = {"n_paths": EVAL_PATHS, "seed": 0}
+    for b in baselines:
+        t0 = time.perf_counter()
+        if b == "spg" and game.key in SPG_SKIPPED:
+            nan = float("nan")
+            rows.append({"policy": "spg", "exploitability": nan, "nonanticipative_exploitability": nan,
+                         "policy_value": nan, "seconds": 0.0, "note": SPG_SKIPPED[game.key]})  # fmt: skip
+            continue
+        if b == "fp":
+            res = fictitious_play(game, its["fp"], eval_every=its["fp"], **kw)
+        elif b == "omd":
+            res = online_mirror_descent(game, its["omd"], eval_every=its["omd"], **kw)
+        else:
+            res = structural_policy_gradient(game, its["spg"], eval_every=its["spg"], eval_paths=paths, **kw)
+        say(_row(b, res.curve[-1], time.perf_counter() - t0, f"{its[b]} iterations"))
+    if episodes > 0:  # one column set for every row (the tables index every row by the first row's keys)
+        for r in rows:
+            r.setdefault("sampled_return", float("nan"))
+    return rows
+
+
+def evaluate_meanfield(algo: Any, episodes: int, out_dir: Path) -> list[dict[str, Any]]:
+    """``econ-envs evaluate`` for ``meanfield/*-v0`` checkpoints: exact exploitability against the solvers.
+
+    Writes (besides the standard comparison table) ``exploitability.json``: the game, its
+    parameters and the rows. ``episodes`` sampled games check the learned policy's value.
+    """
+    cfg = algo.config
+    env_id = cfg.env
+    game = game_from_config(env_id, cfg.env_config)
+    mid = cfg.policy_mapping_fn(f"{ROLE}_0", None)
+    module = algo.get_module(mid)
+    n_agents = int(dict(cfg.env_config).get("n_agents", N_AGENTS_BATCHED))
+    rows = meanfield_comparison(module, game, episodes=episodes, n_agents=n_agents)
+    for r in rows:
+        r["game"] = game.key
+    with open(Path(out_dir) / "exploitability.json", "w") as f:
+        json.dump({"env": env_id, "game": game.key, "game_params": game_params_dict(game), "rows": rows}, f, indent=2,
+                  default=lambda o: None if isinstance(o, float) and math.isnan(o) else o)  # fmt: skip
+    return rows

@@ -1,0 +1,19 @@
+"""meanfield_recurrent_ppo: RIPPO on a mean-field game - a shared PPO module with a GRU over the shared observations.
+
+MFAX's RIPPO (``rippo.py``): as ``meanfield_ppo`` but actor and critic each carry a GRU(128)
+over the common observation history; the individual state enters after the GRU, so the
+policy pi(a | s_t, h_t) remains a mean-field policy whose exact exploitability is defined.
+RLlib's **PPO** with its recurrent machinery (state-in columns, whole episodes as sequences)
+is the algorithm, on the per-agent path (64 agents by default). Game and game parameters as
+in ``meanfield_ppo`` (``--set game=lq --set common_noise=true``: where memory matters).
+"""
+
+from econ_envs.rllib.meanfield import meanfield_recurrent_ppo_experiment
+
+SMOKE = {"game": "crowd", "n_agents": 4, "episodes_per_iteration": 1, "minibatch_size": 32, "stop_iters": 1}
+
+
+def build(**overrides):
+    kwargs = {"game": "lq", "common_noise": True, "stop_iters": 40}
+    kwargs.update(overrides)
+    return meanfield_recurrent_ppo_experiment(**kwargs)
