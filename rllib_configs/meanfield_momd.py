@@ -4,7 +4,7 @@ MFAX's ``m_omd.py`` / OpenSpiel's D-MOMD: a Q-network regressed on the Munchause
 (reward + alpha tau ln pi_prev(a|s) + the soft value of the next state under pi_prev), the
 policy being pi = softmax(Q / tau), the softmax of the accumulated Q. RLlib has no such
 algorithm; a **DQN-style custom Learner** (``econ_envs.rllib.munchausen.MunchausenLearner``)
-replaces PPO's loss inside the batched population PPO algorithm, whose sampling (1,000
+replaces PPO's loss inside the batched population PPO algorithm, whose sampling (256
 agents playing pi_k), minibatching, Adam optimiser and checkpoints it reuses; one iteration
 is one mirror-descent step. ``--set tau=... --set alpha=...`` (defaults: tau = 1 / the exact
 OMD's rate for the game, alpha 0.99); game and game parameters as in ``meanfield_ppo``.

@@ -125,14 +125,18 @@ def test_munchausen_loss_is_the_regression_on_the_munchausen_target(ray_session)
         soft = (np.exp(lpn) * (qn - tau * np.maximum(lpn, math.log(1e-6)))).sum(-1)
         y = batch[Columns.REWARDS] + alpha * tau * lp[np.arange(len(a)), a] + gamma * (1 - term) * soft
         err = (q[np.arange(len(a)), a] - y)[mask] / module.value_scale
-        assert float(loss) == pytest.approx(0.5 * np.mean(err**2), rel=1e-4)
+        assert loss.item() == pytest.approx(0.5 * np.mean(err**2), rel=1e-4)
         assert QF_PREDS in fwd
     finally:
         algo.stop()
 
 
-def test_momd_checkpoint_evaluates_against_the_solvers(ray_session, tmp_path):
+def test_momd_checkpoint_evaluates_against_the_solvers(ray_session, tmp_path, monkeypatch):
+    from econ_envs.rllib import meanfield
     from econ_envs.rllib.evaluate import evaluate
+
+    monkeypatch.setitem(meanfield.BASELINE_ITERATIONS, "fp", 20)  # small budgets: a test of the plumbing
+    monkeypatch.setitem(meanfield.BASELINE_ITERATIONS, "spg", 5)
 
     cfg, _ = meanfield_momd_experiment(**CROWD_SMALL)
     algo = cfg.build_algo()
