@@ -5,7 +5,8 @@ over the common observation history; the individual state enters after the GRU, 
 policy pi(a | s_t, h_t) remains a mean-field policy whose exact exploitability is defined.
 RLlib's **PPO** with its recurrent machinery (state-in columns, whole episodes as sequences)
 is the algorithm, on the per-agent path (64 agents by default). Game and game parameters as
-in ``meanfield_ppo`` (``--set game=lq --set common_noise=true``: where memory matters).
+in ``meanfield_ppo``; the default game is LQ *with* common noise (where memory matters:
+the drift's sign shows only in the history of m_t), other games keep their own defaults.
 """
 
 from econ_envs.rllib.meanfield import meanfield_recurrent_ppo_experiment
@@ -14,6 +15,8 @@ SMOKE = {"game": "crowd", "n_agents": 4, "episodes_per_iteration": 1, "minibatch
 
 
 def build(**overrides):
-    kwargs = {"game": "lq", "common_noise": True, "stop_iters": 40}
+    kwargs = {"game": "lq", "stop_iters": 60}
     kwargs.update(overrides)
+    if kwargs["game"] in ("lq", "meanfield/lq-v0"):
+        kwargs.setdefault("common_noise", True)
     return meanfield_recurrent_ppo_experiment(**kwargs)
