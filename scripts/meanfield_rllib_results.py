@@ -26,6 +26,7 @@ RUNS = {
     "momd_lq": ("meanfield_momd", {"game": "lq"}),
     "rippo_lq_cn": ("meanfield_recurrent_ppo", {"game": "lq", "common_noise": True}),
     "ppo_lq_cn": ("meanfield_ppo", {"game": "lq", "common_noise": True}),
+    "momd_lq_cn": ("meanfield_momd", {"game": "lq", "common_noise": True}),
     "ppo_crowd": ("meanfield_ppo", {"game": "crowd"}),
     "momd_crowd": ("meanfield_momd", {"game": "crowd"}),
     "rippo_crowd": ("meanfield_recurrent_ppo", {"game": "crowd"}),
