@@ -254,6 +254,15 @@ EVALUATORS: dict[str, Callable[[Any, int, Path], list[dict[str, Any]]]] = {
 }
 
 
+def _meanfield_evaluator(algo: Any, episodes: int, out_dir: Path) -> list[dict[str, Any]]:
+    from econ_envs.rllib.meanfield import evaluate_meanfield  # torch-heavy: imported when used
+
+    return evaluate_meanfield(algo, episodes, out_dir)
+
+
+EVALUATORS.update({f"meanfield/{g}-v0": _meanfield_evaluator for g in ("lq", "beach_bar", "macro", "crowd")})
+
+
 def write_table(rows: list[dict[str, Any]], out_dir: Path) -> None:
     keys = list(rows[0].keys())
     with open(out_dir / "comparison.csv", "w", newline="") as f:
