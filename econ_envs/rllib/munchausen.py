@@ -127,9 +127,14 @@ class MunchausenEnvRunner(PopulationEnvRunner):
     the chunk ended in a termination. The columns travel with the rows through shuffling.
     """
 
-    def _segment(self, buf, final_obs, terminated, slots, trainable) -> dict[str, dict[str, np.ndarray]]:
-        out = super()._segment(buf, final_obs, terminated, slots, trainable)
-        for cols in out.values():
+    def _segment(
+        self, buf, final_obs, res, slots, trainable, horizon_terminal=False
+    ) -> dict[str, dict[str, np.ndarray]]:
+        out = super()._segment(buf, final_obs, res, slots, trainable, horizon_terminal)
+        role_of = {mid: name for name, mid, _rows in slots}
+        for mid, cols in out.items():
+            ends = res.role_ends(role_of[mid])
+            terminated = ends[0] or (ends[1] and horizon_terminal)
             obs, mask = cols[Columns.OBS], cols[Columns.LOSS_MASK]
             nxt = np.empty_like(obs)
             nxt[:-1] = obs[1:]
