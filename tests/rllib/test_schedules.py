@@ -111,3 +111,36 @@ def test_bad_experiment_arguments():
         taxai_experiment(government="oracle")
     with pytest.raises(ValueError, match="recurrent households need the per-agent path"):
         taxai_experiment(households="recurrent", batched=True)
+
+
+def test_best_response_trains_a_copy_and_leaves_every_other_module_alone(ray_session, tmp_path):
+    import json
+    import math
+
+    from econ_envs.rllib.best_response import best_response
+
+    cfg, _ = taxai_experiment(**SMALL, bc_warm_start=False, env_overrides={"episode_length": 12})
+    algo = cfg.build_algo()
+    try:
+        algo.train()
+        path = algo.save_to_path(str(tmp_path / "ckpt"))
+        weights = {m: unwrap_module_weights(algo, m) for m in ("government", "household")}
+    finally:
+        algo.stop()
+    res = best_response(path, "household", iters=2, episodes=1, out=tmp_path / "br")
+    assert res["other_modules_unchanged"] is True
+    assert res["deviators"] == "household_0" and res["module"] == "household"
+    assert math.isfinite(res["return_before"]) and math.isfinite(res["gain"])
+    assert res["gain"] == res["return_after"] - res["return_before"]
+    assert json.loads((tmp_path / "br" / "best_response.json").read_text())["role"] == "household"
+    # the checkpoint itself is untouched: restoring it gives the trained weights back
+    from ray.rllib.algorithms.algorithm import Algorithm
+
+    restored = Algorithm.from_checkpoint(path)
+    try:
+        for m, w in weights.items():
+            assert not changed(w, unwrap_module_weights(restored, m)), m
+    finally:
+        restored.stop()
+    with pytest.raises(ValueError, match="unknown role"):
+        best_response(path, "bank", iters=1, episodes=1)
