@@ -132,7 +132,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     summary = evaluate(args.checkpoint, episodes=args.episodes, out=args.out)
     print(open(Path(summary["out"]) / "comparison.md").read())
-    print(f"wrote comparison.csv/.md, comparison.png and histories/ in {summary['out']}")
+    out = Path(summary["out"])
+    written = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir())
+    print(f"results in {out}: {', '.join(written)}")
     return 0
 
 
