@@ -25,6 +25,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from econ_envs.core.vmath import _LN2_HI, _LN2_LO, _LOG2E, _SQRT2, exp_reduced, log_reduced
+
 # Rows of the firm state FS (B, FS_ROWS, F).
 FS_PRICE, FS_WAGE, FS_STOCK, FS_FLAG, FS_BUDGET, FS_CAPITAL = range(6)
 FS_ROWS = 6
@@ -95,12 +97,6 @@ def cobb_douglas(A: float, K: float, L: float, alpha: float, labor_floor: float)
     return A * math.exp((1.0 - alpha) * math.log(K) + alpha * math.log(L))
 
 
-_LOG2E = 1.4426950408889634
-_LN2_HI = 6.93147180369123816490e-01  # high part of ln 2
-_LN2_LO = 1.90821492927058770002e-10  # ln 2 - _LN2_HI
-_SQRT2 = 1.4142135623730951
-
-
 @njit(cache=True, fastmath={"contract"}, error_model="numpy")
 def crra_utility_into(c: np.ndarray, eta: float, out: np.ndarray, w1: np.ndarray, w2: np.ndarray) -> None:
     """out[k] = U(c[k]) = ((1 + c[k])^(1-eta) - 1)/(1-eta) for c >= 0 (1-D arrays; w1, w2 scratch).
@@ -127,19 +123,7 @@ def crra_utility_into(c: np.ndarray, eta: float, out: np.ndarray, w1: np.ndarray
         mi = m[k] * 0.5 if big else m[k]
         ei = out[k] + 1.0 if big else out[k]
         s = (mi - 1.0) / (mi + 1.0)
-        s2 = s * s
-        q = 1.0 / 23.0
-        q = q * s2 + 1.0 / 21.0
-        q = q * s2 + 1.0 / 19.0
-        q = q * s2 + 1.0 / 17.0
-        q = q * s2 + 1.0 / 15.0
-        q = q * s2 + 1.0 / 13.0
-        q = q * s2 + 1.0 / 11.0
-        q = q * s2 + 1.0 / 9.0
-        q = q * s2 + 1.0 / 7.0
-        q = q * s2 + 1.0 / 5.0
-        q = q * s2 + 1.0 / 3.0
-        y = om * (ei * _LN2_HI + ((2.0 * s + 2.0 * s * s2 * q) + ei * _LN2_LO))  # (1-eta) log(1+c)
+        y = om * (ei * _LN2_HI + (log_reduced(s) + ei * _LN2_LO))  # (1-eta) log(1+c)
         w1[k] = y
         n_special += 0 if -708.0 < y < 709.0 else 1
     for k in range(n):
@@ -147,20 +131,7 @@ def crra_utility_into(c: np.ndarray, eta: float, out: np.ndarray, w1: np.ndarray
         yc = y if -708.0 < y < 709.0 else 0.0
         kk = np.floor(yc * _LOG2E + 0.5)
         r = yc - kk * _LN2_HI - kk * _LN2_LO
-        p = 1.6059043836821613e-10
-        p = p * r + 2.08767569878681e-09
-        p = p * r + 2.505210838544172e-08
-        p = p * r + 2.7557319223985893e-07
-        p = p * r + 2.755731922398589e-06
-        p = p * r + 2.48015873015873e-05
-        p = p * r + 1.984126984126984e-04
-        p = p * r + 1.388888888888889e-03
-        p = p * r + 8.333333333333333e-03
-        p = p * r + 4.1666666666666664e-02
-        p = p * r + 0.16666666666666666
-        p = p * r + 0.5
-        p = p * r + 1.0
-        p = p * r + 1.0
+        p = exp_reduced(r)
         out[k] = p
         w2[k] = np.int64(np.int32(kk) + 1023) << 52
     scale = w2[:n].view(np.float64)

@@ -272,7 +272,7 @@ class MeanFieldGame(ABC):
 
     def pushforward_fused(self, mu, pi, pi_of_path, agg, static, z_t, t, nidx, nw, cache=None) -> np.ndarray:
         """mu_{t+1} without materialising the decision rows (only when ``fused``); fills ``cache`` if given."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} is not a fused game (fused=False): use decision_rows")
 
     def backward_fused(
         self, agg, agg_next, static, z_t, z_next, t, nidx, nw, pi, pi_of_path, values, outs, cache=None
@@ -282,7 +282,7 @@ class MeanFieldGame(ABC):
         ``values`` = (v_pi, v_br, v_na, node, weight) and ``outs`` = (out_pi, out_br, act, q_na, qbar,
         out_na, act_na), as for the generic kernel; ``cache`` is what the push-forward of period t filled.
         """
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} is not a fused game (fused=False): use decision_rows")
 
     @abstractmethod
     def _fill_decision_rows(self, agg, static, z_t, t, didx, dw) -> None:
