@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from econ_envs.core.random import ZIG_F, ZIG_K, ZIG_W, binomial_inversion, uniform_from_word, ziggurat_fill
-from econ_envs.core.stats import rank_group_means
+from econ_envs.core.stats import rank_group_sums
 from econ_envs.core.vmath import exp_into, log_into
 
 HSV = 0
@@ -97,27 +97,6 @@ def bracket_tax(y: float, thresholds: np.ndarray, rates: np.ndarray, deduction: 
     return tax
 
 
-@njit(cache=True, error_model="numpy")
-def bracket_tax_into(y: np.ndarray, thresholds: np.ndarray, rates: np.ndarray, deduction: float, out: np.ndarray):
-    """out_i = bracket_tax(y_i, ...) for every i, from the tax accumulated below each threshold.
-
-    T(z) = cum_k + rate_k (z - z_k) with k the bracket of z (a branch-free count), so the loop
-    vectorises; identical to :func:`bracket_tax` up to rounding.
-    """
-    K = thresholds.size
-    cum = np.empty(K)
-    cum[0] = 0.0
-    for k in range(1, K):
-        cum[k] = cum[k - 1] + rates[k - 1] * (thresholds[k] - thresholds[k - 1])
-    for i in range(y.size):
-        z = y[i] - deduction
-        z = z if z > 0.0 else 0.0
-        k = 0
-        for j in range(1, K):
-            k += 1 if z >= thresholds[j] else 0
-        out[i] = cum[k] + rates[k] * (z - thresholds[k])
-
-
 @njit(cache=True)
 def bracket_tax_rows(y: np.ndarray, thresholds: np.ndarray, rates: np.ndarray, deduction: float) -> np.ndarray:
     """Bracket tax of y[i] under its own rate row rates[i, :]."""
@@ -125,80 +104,6 @@ def bracket_tax_rows(y: np.ndarray, thresholds: np.ndarray, rates: np.ndarray, d
     for i in range(y.size):
         out[i] = bracket_tax(y[i], thresholds, rates[i], deduction)
     return out
-
-
-@njit(cache=True, inline="always")
-def wealth_tax(a: float, tau_a: float, xi_a: float, a_ref: float, r: float) -> float:
-    """HSV-shaped wealth tax, never negative, and never more than the wealth it taxes.
-
-    Capped at a * min(1, 1 + r) so cash on hand stays non-negative even when r < 0.
-    """
-    if a <= 0.0 or (tau_a == 0.0 and xi_a == 0.0):
-        return 0.0
-    t = hsv_tax(a, tau_a, xi_a, a_ref)
-    if t < 0.0:
-        t = 0.0
-    cap = a * min(1.0, 1.0 + r)
-    return t if t < cap else cap
-
-
-@njit(cache=True, inline="always")
-def crra_utility(c: float, theta: float) -> float:
-    """u(c) = log c (theta = 1) or (c^(1-theta) - 1)/(1-theta), c in units of y0."""
-    if theta == 1.0:
-        return math.log(c)
-    return (c ** (1.0 - theta) - 1.0) / (1.0 - theta)
-
-
-@njit(cache=True, inline="always")
-def labour_disutility(hhat: float, chi: float, eta: float) -> float:
-    """chi * hhat^(1+eta) / (1+eta) on the share of the time endowment worked."""
-    if eta == 2.0:
-        return chi * hhat * hhat * hhat / 3.0
-    return chi * hhat ** (1.0 + eta) / (1.0 + eta)
-
-
-@njit(cache=True, error_model="numpy")
-def period_utility(
-    c: np.ndarray,
-    actions: np.ndarray,
-    inv_y0: float,
-    c_floor: float,
-    theta: float,
-    chi: float,
-    eta: float,
-    out: np.ndarray,
-) -> None:
-    """out_i = u(max(c_i / y0, floor)) - chi * hhat_i^(1+eta) / (1+eta) (array form of
-    :func:`crra_utility` and :func:`labour_disutility`)."""
-    n = c.size
-    for i in range(n):
-        cu = c[i] * inv_y0
-        out[i] = cu if cu > c_floor else c_floor
-    log_into(out, out)
-    if theta != 1.0:
-        for i in range(n):
-            out[i] *= 1.0 - theta
-        exp_into(out, out)
-        for i in range(n):
-            out[i] = (out[i] - 1.0) / (1.0 - theta)
-    if eta == 2.0:
-        k = chi / 3.0
-        for i in range(n):
-            h = actions[i, 1]
-            out[i] -= k * h * h * h
-    else:
-        hp = np.empty(n)
-        for i in range(n):
-            h = actions[i, 1]
-            hp[i] = h if h > 0.0 else 1.0
-        log_into(hp, hp)
-        for i in range(n):
-            hp[i] *= 1.0 + eta
-        exp_into(hp, hp)
-        k = chi / (1.0 + eta)
-        for i in range(n):
-            out[i] -= k * hp[i] if actions[i, 1] > 0.0 else 0.0
 
 
 @njit(cache=True, error_model="numpy")
@@ -219,108 +124,6 @@ def hsv_tax_into(x: np.ndarray, tau: float, xi: float, x_ref: float, out: np.nda
     keep = (1.0 - tau) * x_ref
     for i in range(n):
         out[i] = x[i] - keep * ratio[i] if x[i] > 0.0 else 0.0
-
-
-@njit(cache=True, error_model="numpy")
-def observation_rows(a: np.ndarray, e: np.ndarray, template: np.ndarray, inv_y0: float) -> np.ndarray:
-    """Rows [a_i / y0, e_i, template...] as float32 (the template is shared by every household).
-
-    Written column by column (vectorised fills) into a (2 + d, n) buffer and returned as its
-    (n, 2 + d) transpose: a Fortran-ordered array whose rows are the observations.
-    """
-    n = a.size
-    d = template.size
-    out = np.empty((2 + d, n), dtype=np.float32)
-    for i in range(n):
-        out[0, i] = a[i] * inv_y0
-    for i in range(n):
-        out[1, i] = e[i]
-    for j in range(d):
-        v = template[j]
-        for i in range(n):
-            out[2 + j, i] = v
-    return out.T
-
-
-@njit(cache=True, error_model="numpy")
-def taxable_tail(y: np.ndarray, thresholds: np.ndarray, deduction: float, weight_floor: float):
-    """Upper-tail statistics of taxable income z = max(0, y - deduction) at each threshold.
-
-    share_k = P(z >= z_k); mean_k = E[z | z >= z_k] (z_k if empty); weight_k = share
-    of the total inverse-income welfare weight 1/max(z, floor) held by z >= z_k.
-    One pass puts each household in its bracket (a branch-free count of the thresholds it
-    reaches); suffix sums then give "at or above".
-    """
-    n = y.size
-    K = thresholds.size
-    cnt = np.zeros(K)
-    tot = np.zeros(K)
-    ws = np.zeros(K)
-    wall = 0.0
-    for i in range(n):
-        v = y[i] - deduction
-        v = v if v > 0.0 else 0.0
-        q = 1.0 / (v if v > weight_floor else weight_floor)
-        wall += q
-        k = 0
-        for j in range(1, K):
-            k += 1 if v >= thresholds[j] else 0
-        cnt[k] += 1.0
-        tot[k] += v
-        ws[k] += q
-    for k in range(K - 2, -1, -1):
-        cnt[k] += cnt[k + 1]
-        tot[k] += tot[k + 1]
-        ws[k] += ws[k + 1]
-    share = np.empty(K)
-    mean = np.empty(K)
-    weight = np.empty(K)
-    for k in range(K):
-        share[k] = cnt[k] / n
-        mean[k] = tot[k] / cnt[k] if cnt[k] > 0 else thresholds[k]
-        weight[k] = ws[k] / wall if wall > 0 else 0.0
-    return share, mean, weight
-
-
-@njit(cache=True)
-def ability_shocks(raw: np.ndarray, star: np.ndarray, n_star: int, entry: float, stay: float):
-    """Next year's ability shocks from raw 64-bit words (drawn by the env's Generator).
-
-    Returns ``(eps, switch, used)``: N(0,1) innovations (ziggurat), the regime
-    switches - super-star entries (each normal household w.p. ``entry``: a
-    Binomial count by inversion, entrants a uniform subset) and exits (each
-    super-star w.p. 1 - ``stay``) - and the number of words used (-1: too few).
-    """
-    n = star.size
-    eps = np.empty(n)
-    switch = np.zeros(n, dtype=np.bool_)
-    j = ziggurat_fill(raw, eps, ZIG_K, ZIG_W, ZIG_F)
-    if j < 0:
-        return eps, switch, -1
-    m = raw.size
-    if entry > 0.0 and n_star < n:
-        if j >= m:
-            return eps, switch, -1
-        k = binomial_inversion(n - n_star, entry, uniform_from_word(raw[j]))
-        j += 1
-        chosen = 0
-        while chosen < k:
-            if j >= m:
-                return eps, switch, -1
-            i = int(uniform_from_word(raw[j]) * n)
-            j += 1
-            if i < n and not star[i] and not switch[i]:
-                switch[i] = True
-                chosen += 1
-    if n_star > 0:
-        for i in range(n):
-            if star[i]:
-                if j >= m:
-                    return eps, switch, -1
-                if uniform_from_word(raw[j]) >= stay:
-                    switch[i] = True
-                j += 1
-    return eps, switch, j
 
 
 INCOME_POINTS = np.array([0.5, 1.0, 2.0, 5.0])  # multiples of mean income where households see tax rates
@@ -373,6 +176,92 @@ def policy_features(
     return out
 
 
+CHUNK = 512  # households per block of the fused household pass (its arrays stay in L1/L2)
+
+
+@njit(cache=True, error_model="numpy")
+def next_ability(
+    raw: np.ndarray,
+    log_e: np.ndarray,
+    star: np.ndarray,
+    n_star: int,
+    kp: np.ndarray,
+    snapshot: bool,
+    new_log: np.ndarray,
+    new_e: np.ndarray,
+    new_star: np.ndarray,
+):
+    """Next year's ability (two-regime process) into ``new_log``, ``new_e``, ``new_star``.
+
+    Shocks come from the raw 64-bit words ``raw`` (drawn by the env's Generator): N(0,1)
+    innovations (ziggurat, one per household, written straight into ``new_log``), then the
+    regime switches - super-star entries (each normal household w.p. ``entry``: a Binomial
+    count by inversion, entrants a uniform subset) and exits (each super-star w.p.
+    1 - ``stay``; a leaver redraws from the stationary distribution). ``snapshot``: no
+    shocks (zero innovations, no switches). Returns ``(n_star_next, words_used)``
+    (words_used = -1: ``raw`` was too short).
+    """
+    n = log_e.size
+    rho = kp[KP_RHO]
+    sigma = kp[KP_SIGMA]
+    stat_sd = kp[KP_STAT_SD]
+    switch = np.zeros(n, dtype=np.bool_)
+    if snapshot:
+        new_log[:] = 0.0
+        j = 0
+    else:
+        j = ziggurat_fill(raw, new_log, ZIG_K, ZIG_W, ZIG_F)
+        if j < 0:
+            return 0, -1
+        m = raw.size
+        entry = kp[KP_ENTRY]
+        if entry > 0.0 and n_star < n:
+            if j >= m:
+                return 0, -1
+            k = binomial_inversion(n - n_star, entry, uniform_from_word(raw[j]))
+            j += 1
+            chosen = 0
+            while chosen < k:
+                if j >= m:
+                    return 0, -1
+                i = int(uniform_from_word(raw[j]) * n)
+                j += 1
+                if i < n and not star[i] and not switch[i]:
+                    switch[i] = True
+                    chosen += 1
+        if n_star > 0:
+            stay = kp[KP_STAY]
+            for i in range(n):
+                if star[i]:
+                    if j >= m:
+                        return 0, -1
+                    if uniform_from_word(raw[j]) >= stay:
+                        switch[i] = True
+                    j += 1
+    n_star_next = 0
+    for i in range(n):
+        eps = new_log[i]
+        s_now = star[i]
+        if switch[i]:
+            s_now = not s_now
+            if star[i]:  # leaving the super-star state: redraw from the stationary distribution
+                new_log[i] = stat_sd * eps
+            else:
+                new_log[i] = log_e[i]
+        elif s_now:
+            new_log[i] = log_e[i]
+        else:
+            new_log[i] = rho * log_e[i] + sigma * eps
+        new_star[i] = s_now
+        n_star_next += 1 if s_now else 0
+    exp_into(new_log, new_e)
+    star_e = kp[KP_STAR_E]
+    for i in range(n):
+        if new_star[i]:
+            new_e[i] = star_e
+    return n_star_next, j
+
+
 @njit(cache=True, error_model="numpy")
 def economy_step(
     a: np.ndarray,
@@ -402,10 +291,13 @@ def economy_step(
        m_i = a_i + y_i - T - T_a + tr;  c_i = (1-p_i) m_i / (1+tau_c);  a'_i = p_i m_i.
     3. Government: B' = (1+r) B + G + Tr - (T_inc + T_a + tau_c C); capital from the
        asset market: K' = A' - B'  (= (1-delta) K + Y - C - G, the resource constraint).
-    4. Ability for next year (two-regime process; shocks from the raw words ``raw``,
-       see :func:`ability_shocks`).
+    4. Ability for next year (:func:`next_ability`; shocks from the raw words ``raw``).
     5. Observations for next year (``snapshot``: of the current state instead, used at
        reset; no shocks are drawn then).
+
+    Step 4 does not depend on 2-3, so it runs first; then one pass over blocks of
+    :data:`CHUNK` households does 2, the households' utility and their own observation
+    columns while the block's arrays are in cache. Sums run in household order.
 
     actions[:, 0] = p (share of cash on hand saved), actions[:, 1] = hhat.
     Returns ``(block, star', household_obs, government_obs, totals, words_used)``
@@ -420,11 +312,12 @@ def economy_step(
     tau_c = kp[KP_TAU_C]
     y0 = kp[KP_Y0]
     deduction = kp[KP_DEDUCTION]
-    rho = kp[KP_RHO]
-    sigma = kp[KP_SIGMA]
-    stat_sd = kp[KP_STAT_SD]
-    star_e = kp[KP_STAR_E]
     mode = int(kp[KP_MODE])
+    c_floor = kp[KP_C_FLOOR]
+    theta = kp[KP_THETA]
+    chi = kp[KP_CHI]
+    eta = kp[KP_ETA]
+    weight_floor = kp[KP_WEIGHT_FLOOR]
     block = np.empty((B_ROWS, n))
     a_next = block[B_ANEXT]
     new_log = block[B_LOGE]
@@ -435,6 +328,18 @@ def economy_step(
     t_w = block[B_TW]
     transfer = block[B_TR]
     util = block[B_UTIL]
+    new_star = np.empty(n, dtype=np.bool_)
+    nf = N_POLICY_FEATURES
+    hh_buf = np.empty((2 + nf + 6, n), dtype=np.float32)  # household observations, column-major
+    nb = thresholds.size
+    npol = policy.size
+    gov = np.empty(12 + npol + 3 * nb, dtype=np.float32)
+    totals = np.empty(S_SIZE + 3 * nb)
+
+    # 4. ability for next year (exogenous: first, so the household pass can write observations)
+    n_star_next, used = next_ability(raw, log_e, star, n_star, kp, snapshot, new_log, new_e, new_star)
+    if used < 0:
+        return block, new_star, hh_buf.T, gov, totals, used
 
     # 1. labour market and prices
     L = 0.0
@@ -444,16 +349,13 @@ def economy_step(
         H += h
         L += e[i] * h
     Y, w, r = factor_prices(K, L, tfp, alpha, kp[KP_DELTA])
-    nb = thresholds.size
     if mode == HSV:
         tau = policy[0]
         xi = policy[1]
         tau_a = policy[2]
         xi_a = policy[3]
         g = policy[4]
-        rates = policy[:0]
     else:
-        rates = policy[:nb]
         tau = 0.0
         xi = 0.0
         tau_a = policy[nb]
@@ -463,83 +365,123 @@ def economy_step(
     tr = kp[KP_RULE] * (kp[KP_DEBT_TARGET] - B) / n
     inv_tc = 1.0 / (1.0 + tau_c)
     inv_y0 = 1.0 / y0
-
-    # 2. household budgets: income, taxes (each in its own tight loop), then cash on hand
-    for i in range(n):
-        y[i] = w * e[i] * hours * actions[i, 1] + r * a[i]
-    if mode == HSV:
-        hsv_tax_into(y, tau, xi, y_ref, t_inc)
-    else:
-        bracket_tax_into(y, thresholds, rates, deduction, t_inc)
-    if tau_a != 0.0 or xi_a != 0.0:
-        # wealth tax = max(0, HSV on wealth), capped at a * min(1, 1 + r) (see wealth_tax)
-        hsv_tax_into(a, tau_a, xi_a, a_ref, t_w)
-        cap = min(1.0, 1.0 + r)
-        for i in range(n):
-            t = t_w[i] if t_w[i] > 0.0 else 0.0
-            t_w[i] = t if t < a[i] * cap else a[i] * cap
-    else:
-        t_w[:] = 0.0
+    wealth_taxed = tau_a != 0.0 or xi_a != 0.0
+    cap = min(1.0, 1.0 + r)
+    # bracket schedule: tax accumulated below each threshold, T(z) = cum_k + rate_k (z - z_k)
+    cum = np.zeros(nb)
+    if mode != HSV:
+        for k in range(1, nb):
+            cum[k] = cum[k - 1] + policy[k - 1] * (thresholds[k] - thresholds[k - 1])
+    # taxable-income tail (a Saez planner's data): count, total and inverse-income weight per bracket
+    cnt = np.zeros(nb)
+    tot = np.zeros(nb)
+    ws = np.zeros(nb)
+    wall = 0.0
+    z = np.empty(CHUNK)
+    kz = np.empty(CHUNK, dtype=np.int64)
     Tr = 0.0
     C = 0.0
     T_inc = 0.0
     T_w = 0.0
     A_next = 0.0
     Y_sum = 0.0
-    for i in range(n):
-        m = a[i] + y[i] - t_inc[i] - t_w[i]
-        if m < 0.0:  # only rounding can get here (see wealth_tax); keeps the borrowing limit exact
-            m = 0.0
-        tri = tr if tr >= 0.0 else -min(-tr, m)  # a levy is collected up to cash on hand
-        m += tri
-        p = actions[i, 0]
-        ci = (1.0 - p) * m * inv_tc
-        ai = p * m
-        a_next[i] = ai
-        c[i] = ci
-        transfer[i] = tri
-        Tr += tri
-        C += ci
-        T_inc += t_inc[i]
-        T_w += t_w[i]
-        A_next += ai
-        Y_sum += y[i]
+    u_sum = 0.0
+    k_dis = chi / 3.0 if eta == 2.0 else chi / (1.0 + eta)
+    obs_w = a if snapshot else a_next
+    obs_e = e if snapshot else new_e
+
+    # 2. household budgets, utility and own observations, one block of households at a time
+    for s in range(0, n, CHUNK):
+        t = min(n, s + CHUNK)
+        nc = t - s
+        for i in range(s, t):
+            y[i] = w * e[i] * hours * actions[i, 1] + r * a[i]
+        for i in range(s, t):
+            v = y[i] - deduction
+            v = v if v > 0.0 else 0.0
+            k = 0
+            for j in range(1, nb):
+                k += 1 if v >= thresholds[j] else 0
+            z[i - s] = v
+            kz[i - s] = k
+        if mode == HSV:
+            hsv_tax_into(y[s:t], tau, xi, y_ref, t_inc[s:t])
+        else:
+            for i in range(s, t):
+                k = kz[i - s]
+                t_inc[i] = cum[k] + policy[k] * (z[i - s] - thresholds[k])
+        for q in range(nc):
+            v = z[q]
+            wq = 1.0 / (v if v > weight_floor else weight_floor)
+            wall += wq
+            k = kz[q]
+            cnt[k] += 1.0
+            tot[k] += v
+            ws[k] += wq
+        if wealth_taxed:
+            # wealth tax = max(0, HSV on wealth), capped at a * min(1, 1 + r): never more than the wealth
+            # it taxes, and cash on hand stays non-negative even when r < 0
+            hsv_tax_into(a[s:t], tau_a, xi_a, a_ref, t_w[s:t])
+            for i in range(s, t):
+                tw = t_w[i] if t_w[i] > 0.0 else 0.0
+                t_w[i] = tw if tw < a[i] * cap else a[i] * cap
+        else:
+            t_w[s:t] = 0.0
+        for i in range(s, t):
+            m = a[i] + y[i] - t_inc[i] - t_w[i]
+            if m < 0.0:  # only rounding can get here (the wealth-tax cap); keeps the borrowing limit exact
+                m = 0.0
+            tri = tr if tr >= 0.0 else -min(-tr, m)  # a levy is collected up to cash on hand
+            m += tri
+            p = actions[i, 0]
+            ci = (1.0 - p) * m * inv_tc
+            ai = p * m
+            a_next[i] = ai
+            c[i] = ci
+            transfer[i] = tri
+            Tr += tri
+            C += ci
+            T_inc += t_inc[i]
+            T_w += t_w[i]
+            A_next += ai
+            Y_sum += y[i]
+            cu = ci * inv_y0
+            util[i] = cu if cu > c_floor else c_floor
+        # period utility u(max(c/y0, floor)) - chi hhat^(1+eta)/(1+eta), u = log (theta = 1) or CRRA
+        u = util[s:t]
+        log_into(u, u)
+        if theta != 1.0:
+            for i in range(nc):
+                u[i] *= 1.0 - theta
+            exp_into(u, u)
+            for i in range(nc):
+                u[i] = (u[i] - 1.0) / (1.0 - theta)
+        if eta == 2.0:
+            for i in range(s, t):
+                h = actions[i, 1]
+                util[i] -= k_dis * h * h * h
+        else:
+            for i in range(s, t):
+                h = actions[i, 1]
+                z[i - s] = h if h > 0.0 else 1.0
+            hp = z[:nc]
+            log_into(hp, hp)
+            for q in range(nc):
+                hp[q] *= 1.0 + eta
+            exp_into(hp, hp)
+            for i in range(s, t):
+                util[i] -= k_dis * z[i - s] if actions[i, 1] > 0.0 else 0.0
+        for i in range(s, t):
+            u_sum += util[i]
+        for i in range(s, t):
+            hh_buf[0, i] = obs_w[i] * inv_y0
+        for i in range(s, t):
+            hh_buf[1, i] = obs_e[i]
     T_c = tau_c * C
     B_next = (1.0 + r) * B + G + Tr - (T_inc + T_w + T_c)
     K_next = A_next - B_next
-    period_utility(c, actions, inv_y0, kp[KP_C_FLOOR], kp[KP_THETA], kp[KP_CHI], kp[KP_ETA], util)
-
-    # 4. ability for next year
-    if snapshot:
-        eps = np.zeros(n)
-        switch = np.zeros(n, dtype=np.bool_)
-        used = 0
-    else:
-        eps, switch, used = ability_shocks(raw, star, n_star, kp[KP_ENTRY], kp[KP_STAY])
-    new_star = np.empty(n, dtype=np.bool_)
-    n_star_next = 0
-    for i in range(n):
-        s_now = star[i]
-        if switch[i]:
-            s_now = not s_now
-            if star[i]:  # leaving the super-star state: redraw from the stationary distribution
-                new_log[i] = stat_sd * eps[i]
-            else:
-                new_log[i] = log_e[i]
-        elif s_now:
-            new_log[i] = log_e[i]
-        else:
-            new_log[i] = rho * log_e[i] + sigma * eps[i]
-        new_star[i] = s_now
-        n_star_next += 1 if s_now else 0
-    exp_into(new_log, new_e)
-    for i in range(n):
-        if new_star[i]:
-            new_e[i] = star_e
 
     # 5. observations (of next year's state, or of the current one for a reset snapshot)
-    w_state = a if snapshot else a_next
-    e_state = e if snapshot else new_e
     pol_state = policy if snapshot else policy_next
     K_state = K if snapshot else K_next
     B_state = B if snapshot else B_next
@@ -549,14 +491,12 @@ def economy_step(
             A_state += a[i]
     else:
         A_state = A_next
-    npol = pol_state.size
     # the HSV references in force with this policy: this year's mean income (reset() adopts the
     # snapshot's mean income as year 0's reference) and the state's mean wealth
     ref_floor = 1e-9 * y0  # as TaxEconomy.step floors the references it commits
     feats = policy_features(
         pol_state, mode, thresholds, deduction, max(Y_sum / n, ref_floor), max(A_state / n, ref_floor)
     )
-    nf = feats.size
     template = np.empty(nf + 6, dtype=np.float32)
     template[:nf] = feats
     template[nf] = A_state / n * inv_y0
@@ -565,22 +505,32 @@ def economy_step(
     template[nf + 3] = r
     template[nf + 4] = Y / n * inv_y0
     template[nf + 5] = Tr / n * inv_y0
-    hh_obs = observation_rows(w_state, e_state, template, inv_y0)
-    share, mean, weight = taxable_tail(y, thresholds, deduction, kp[KP_WEIGHT_FLOOR])
+    for j in range(nf + 6):
+        v32 = template[j]
+        row = hh_buf[2 + j]
+        for i in range(n):
+            row[i] = v32
+    for k in range(nb - 2, -1, -1):  # "at or above z_k": suffix sums
+        cnt[k] += cnt[k + 1]
+        tot[k] += tot[k + 1]
+        ws[k] += ws[k + 1]
+    share = np.empty(nb)
+    mean = np.empty(nb)
+    weight = np.empty(nb)
+    for k in range(nb):
+        share[k] = cnt[k] / n
+        mean[k] = tot[k] / cnt[k] if cnt[k] > 0 else thresholds[k]
+        weight[k] = ws[k] / wall if wall > 0 else 0.0
     n_top = int(kp[KP_N_TOP])
     n_bot = int(kp[KP_N_BOTTOM])
-    top_w, bot_w = rank_group_means(w_state, w_state.reshape((1, n)), n_top, n_bot)
-    ye = np.empty((2, n))
-    ye[0] = y
-    ye[1] = e
-    top_y, bot_y = rank_group_means(y, ye, n_top, n_bot)
-    gov = np.empty(12 + npol + 3 * nb, dtype=np.float32)
-    gov[0] = top_w[0] * inv_y0
-    gov[1] = top_y[0] * inv_y0
-    gov[2] = top_y[1]
-    gov[3] = bot_w[0] * inv_y0
-    gov[4] = bot_y[0] * inv_y0
-    gov[5] = bot_y[1]
+    top_w, bot_w = rank_group_sums(obs_w, np.empty((0, n)), True, n_top, n_bot)
+    top_y, bot_y = rank_group_sums(y, e.reshape((1, n)), True, n_top, n_bot)
+    gov[0] = top_w[0] / n_top * inv_y0
+    gov[1] = top_y[0] / n_top * inv_y0
+    gov[2] = top_y[1] / n_top
+    gov[3] = bot_w[0] / n_bot * inv_y0
+    gov[4] = bot_y[0] / n_bot * inv_y0
+    gov[5] = bot_y[1] / n_bot
     gov[6] = Y / n * inv_y0
     gov[7] = K_state / Y if Y > 0.0 else 0.0
     gov[8] = B_state / Y if Y > 0.0 else 0.0
@@ -592,7 +542,6 @@ def economy_step(
     gov[12 + npol + nb : 12 + npol + 2 * nb] = mean * inv_y0
     gov[12 + npol + 2 * nb :] = weight
 
-    totals = np.empty(S_SIZE + 3 * nb)
     totals[S_L] = L
     totals[S_Y] = Y
     totals[S_W] = w
@@ -608,15 +557,12 @@ def economy_step(
     totals[S_K] = K_next
     totals[S_H] = H
     totals[S_YMEAN] = Y_sum / n
-    u_sum = 0.0
-    for i in range(n):
-        u_sum += util[i]
     totals[S_USUM] = u_sum
     totals[S_NSTAR] = n_star_next
     totals[S_SIZE : S_SIZE + nb] = share
     totals[S_SIZE + nb : S_SIZE + 2 * nb] = mean
     totals[S_SIZE + 2 * nb :] = weight
-    return block, new_star, hh_obs, gov, totals, used
+    return block, new_star, hh_buf.T, gov, totals, used
 
 
 @njit(cache=True)

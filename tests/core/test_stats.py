@@ -8,6 +8,7 @@ from econ_envs.core.stats import (
     kth_smallest,
     norm_ppf,
     rank_group_means,
+    rank_group_sums,
     stratified_normal,
     tail_statistics,
     two_order_statistics,
@@ -64,6 +65,44 @@ def test_rank_group_means_exact_with_ties(n):
         # with ties the group is "the first tied indices", as in the reference's stable order
         np.testing.assert_allclose(top, rt, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(bottom, rb, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 2, 33, 1000, 12_345, 50_000])
+def test_rank_group_sums_every_path(n):
+    """Radix selection on spread-out keys, on keys crowded into one bucket behind an outlier
+    (several radix passes), on negative keys and on ties agrees with sorting, with the key's
+    own sums first; a non-finite key gives NaN."""
+    rng = np.random.default_rng(n)
+    crowded = rng.lognormal(size=n)
+    crowded[0] = 1e300  # every other key shares the top bits: the first pass barely splits them
+    zeros = rng.lognormal(size=n)
+    zeros[: n // 3] = 0.0  # households at the borrowing limit
+    keys = (
+        rng.lognormal(0, 2, n),
+        np.sort(rng.normal(size=n)),
+        np.sort(rng.normal(size=n))[::-1].copy(),
+        rng.integers(0, 3, n).astype(float),
+        crowded,
+        zeros,
+        -rng.lognormal(size=n),
+    )
+    for key in keys:
+        rows = np.vstack([rng.normal(size=n), np.arange(n, dtype=float), rng.lognormal(size=n)])
+        for n_top, n_bottom in ((max(1, n // 10), n - n // 2), (1, n), (n, 1)):
+            rt, rb = reference_groups(key, np.vstack([key, rows]), n_top, n_bottom)
+            for m in (0, 1, 3):
+                top, bottom = rank_group_sums(key, rows[:m], True, n_top, n_bottom)
+                np.testing.assert_allclose(top / n_top, rt[: m + 1], rtol=1e-11, atol=1e-9)
+                np.testing.assert_allclose(bottom / n_bottom, rb[: m + 1], rtol=1e-11, atol=1e-9)
+            top, bottom = rank_group_sums(key, rows[:1], False, n_top, n_bottom)
+            np.testing.assert_allclose(top / n_top, rt[1:2], rtol=1e-11, atol=1e-9)
+        xs = np.sort(key)
+        assert two_order_statistics(key, n // 2, n - 1) == (xs[n // 2], xs[n - 1])
+    for bad_value in (np.nan, np.inf):
+        bad = rng.normal(size=n)
+        bad[n // 2] = bad_value
+        top, bottom = rank_group_sums(bad, bad[None, :], True, 1, 1)
+        assert np.isnan(top).all() and np.isnan(bottom).all()
 
 
 def test_tail_statistics():

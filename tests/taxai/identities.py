@@ -69,6 +69,12 @@ def assert_year_consistent(eco, rtol=1e-9):
     np.testing.assert_allclose(
         rec.a_next, hh[:, 0] * (rec.a_next + (1 + p.consumption_tax) * rec.c), rtol=1e-12, atol=1e-9
     )
+    # period utility: CRRA of consumption in units of y0 (floored) minus labour disutility
+    cu = np.maximum(rec.c / cal.y0, p.consumption_floor)
+    u = np.log(cu) if p.crra == 1.0 else (cu ** (1 - p.crra) - 1) / (1 - p.crra)
+    u = u - p.labour_disutility * hh[:, 1] ** (1 + p.inverse_frisch) / (1 + p.inverse_frisch)
+    np.testing.assert_allclose(rec.util, u, rtol=1e-12, atol=1e-12)
+    assert np.isclose(float(rec.totals[kr.S_USUM]), rec.util.sum(), rtol=1e-10, atol=1e-9)
     # totals are the sums of the arrays
     for total, arr in (
         ("C", rec.c),
