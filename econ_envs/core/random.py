@@ -123,20 +123,19 @@ def ziggurat_fill(raw: np.ndarray, out: np.ndarray, k: np.ndarray, w: np.ndarray
     n = out.size
     if raw.size < n:
         return -1
-    pending = np.empty(n, dtype=np.int64)
+    pending = np.empty(n + 1, dtype=np.int64)
     npend = 0
     mask52 = np.uint64(0x000FFFFFFFFFFFFF)
+    # No data-dependent branches here (a random sign bit mispredicts half the time): the sign is a
+    # factor of +-1 (exact) and every index is written to ``pending``, kept only if the draw missed.
     for i in range(n):
         r = raw[i]
         idx = np.int64(r & np.uint64(0xFF))
         rabs = (r >> np.uint64(9)) & mask52
-        x = np.float64(np.int64(rabs)) * w[idx]
-        if ((r >> np.uint64(8)) & np.uint64(1)) != np.uint64(0):
-            x = -x
-        out[i] = x
-        if rabs >= k[idx]:
-            pending[npend] = i
-            npend += 1
+        sign = 1.0 - 2.0 * np.float64(np.int64((r >> np.uint64(8)) & np.uint64(1)))
+        out[i] = np.float64(np.int64(rabs)) * w[idx] * sign
+        pending[npend] = i
+        npend += rabs >= k[idx]
     j = n
     for q in range(npend):
         i = pending[q]

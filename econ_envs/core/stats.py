@@ -49,7 +49,7 @@ def gini(x: np.ndarray) -> float:
     return float(gini_sorted(np.sort(np.maximum(x, 0.0))))
 
 
-RADIX_BITS = 11  # a radix pass histograms this many bits: 2**RADIX_BITS buckets
+RADIX_BITS = 11  # a radix pass histograms at most this many bits: 2**RADIX_BITS buckets
 RADIX_SMALL = 32  # sets this small are finished by sorting
 
 
@@ -64,8 +64,8 @@ def _radix_split(x: np.ndarray, k1: int, k2: int):
     """One radix pass for ranks k1 and k2 of the contiguous array ``x``.
 
     Three branch-free passes: the range of the keys' sortable bit patterns, a histogram of
-    the :data:`RADIX_BITS` bits from the highest one in which the keys differ, then the
-    keys of the bucket that holds each rank. Returns ``(g1, r1, g2, r2)``: those keys and
+    about log2(n) - 1 bits (at most :data:`RADIX_BITS`) from the highest one in which the
+    keys differ, then the keys of the bucket that holds each rank. Returns ``(g1, r1, g2, r2)``: those keys and
     each rank within them. The window includes a bit in which the keys differ, so each
     bucket is smaller than ``x`` unless all keys are equal (then ``x[:1]`` and rank 0).
     """
@@ -83,38 +83,49 @@ def _radix_split(x: np.ndarray, k1: int, k2: int):
     top = 0
     while top < 63 and (diff >> np.uint64(top + 1)) != np.uint64(0):
         top += 1
-    shift = np.uint64(max(top + 1 - RADIX_BITS, 0))
-    mask = np.uint64((1 << RADIX_BITS) - 1)
-    hist = np.zeros(1 << RADIX_BITS, dtype=np.int64)
+    width = 4  # about n / 2 buckets (so ~2 keys each), from 16 to 2**RADIX_BITS
+    while width < RADIX_BITS and (2 << width) <= n:
+        width += 1
+    shift = np.uint64(max(top + 1 - width, 0))
+    mask = np.uint64((1 << width) - 1)
+    hist = np.zeros(1 << width, dtype=np.int64)
     for i in range(n):
         hist[np.int64((_sortable(bits[i]) >> shift) & mask)] += 1
-    ks = (k1, k2)
-    buckets = np.zeros(2, dtype=np.int64)
-    ranks = np.zeros(2, dtype=np.int64)
-    for q in range(2):
-        acc = 0
-        for b in range(1 << RADIX_BITS):
-            if acc + hist[b] > ks[q]:
-                buckets[q] = b
-                ranks[q] = ks[q] - acc
-                break
-            acc += hist[b]
-    b1 = np.uint64(buckets[0])
-    b2 = np.uint64(buckets[1])
-    c1 = hist[buckets[0]]
-    c2 = hist[buckets[1]]
+    # the buckets holding ranks k1 and k2, in one scan of the occupied ones
+    first = np.int64((lo >> shift) & mask)
+    last = np.int64((hi >> shift) & mask)
+    b1 = -1
+    b2 = -1
+    r1 = 0
+    r2 = 0
+    acc = 0
+    for b in range(first, last + 1):
+        nxt = acc + hist[b]
+        if b1 < 0 and nxt > k1:
+            b1 = b
+            r1 = k1 - acc
+        if b2 < 0 and nxt > k2:
+            b2 = b
+            r2 = k2 - acc
+        if b1 >= 0 and b2 >= 0:
+            break
+        acc = nxt
+    c1 = hist[b1]
+    c2 = hist[b2]
     g1 = np.empty(c1 + 1)  # a spare slot: every key is written, only members advance the cursor
     g2 = np.empty(c2 + 1)
     n1 = 0
     n2 = 0
+    u1 = np.uint64(b1)
+    u2 = np.uint64(b2)
     for i in range(n):
         v = x[i]
         b = (_sortable(bits[i]) >> shift) & mask
         g1[n1] = v
-        n1 += b == b1
+        n1 += b == u1
         g2[n2] = v
-        n2 += b == b2
-    return g1[:c1], ranks[0], g2[:c2], ranks[1]
+        n2 += b == u2
+    return g1[:c1], r1, g2[:c2], r2
 
 
 @njit(cache=True, error_model="numpy")

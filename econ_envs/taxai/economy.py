@@ -39,6 +39,12 @@ POLICY_FEATURE_NAMES = (
 MACRO_NAMES = ("gdp_per_household", "capital_to_gdp", "debt_to_gdp", "interest_rate", "wage_index", "time")
 
 
+# kernel layout indices as module constants (read on every step)
+_S_Y, _S_K, _S_B, _S_A, _S_W, _S_R, _S_TR = kr.S_Y, kr.S_K, kr.S_B, kr.S_A, kr.S_W, kr.S_R, kr.S_TR
+_S_YMEAN, _S_NSTAR = kr.S_YMEAN, kr.S_NSTAR
+_B_ANEXT, _B_LOGE, _B_E, _B_UTIL = kr.B_ANEXT, kr.B_LOGE, kr.B_E, kr.B_UTIL
+
+
 @dataclass(slots=True)
 class TaxState:
     """State at the start of year ``t`` (everything a step reads)."""
@@ -148,6 +154,8 @@ class TaxEconomy:
         self.household_obs_dim = 2 + kr.N_POLICY_FEATURES + len(SUMMARY_NAMES)
         self.government_obs_dim = len(GROUP_NAMES) + len(MACRO_NAMES) + p.n_policy + 3 * self.thresholds.size
         self.K_init = self.cal.k0 * self.n
+        self._k_min = p.min_capital_fraction * self.K_init  # capital below this: collapse
+        self._ref_floor = 1e-9 * self.cal.y0  # floor of the HSV references
         self.kp = self._packed_constants()
         self._no_words = np.zeros(0, dtype=np.uint64)
         self.rng: np.random.Generator = np.random.default_rng()
@@ -261,7 +269,7 @@ class TaxEconomy:
         acts = self.default_household_actions()
         out = self._run_kernel(state, acts, pol, snapshot=True)
         snap = TaxRecord(state, acts, out[0], out[4])
-        state.y_ref = max(snap.y_mean, 1e-9 * cal.y0)  # the reference the snapshot's features used
+        state.y_ref = max(snap.y_mean, self._ref_floor)  # the reference the snapshot's features used
         state.prev_Y, state.prev_w, state.prev_r, state.prev_tr = snap.Y, snap.w, snap.r, snap.Tr / n
         self.state = state
         self.last = snap
@@ -284,19 +292,17 @@ class TaxEconomy:
         if self.terminated or self.truncated:
             raise ValueError("the episode is over; call reset() first")
         p = self.params
-        n = self.n
-        y0 = self.cal.y0
         gov = np.array(government_action, dtype=np.float64).reshape(-1)
         hh = np.ascontiguousarray(household_actions, dtype=np.float64)
         block, star, hh_obs, gov_obs, totals, _ = self._run_kernel(st, hh, gov)
         rec = TaxRecord(st, hh, block, totals)
         tot = totals.tolist()
-        Y, K_next, B_next, A_next = tot[kr.S_Y], tot[kr.S_K], tot[kr.S_B], tot[kr.S_A]
+        Y, K_next, B_next, A_next = tot[_S_Y], tot[_S_K], tot[_S_B], tot[_S_A]
         # --- termination: a documented economic collapse, never an extreme action as such
         reason = None
         if not (math.isfinite(K_next) and math.isfinite(B_next) and math.isfinite(Y)):
             reason = "non_finite: aggregate state became non-finite"
-        elif K_next < p.min_capital_fraction * self.K_init:
+        elif K_next < self._k_min:
             reason = (
                 f"capital_depleted: capital K'={K_next:.4g} fell below {p.min_capital_fraction:g} of its "
                 f"initial level (household wealth {A_next:.4g} no longer covers government debt {B_next:.4g})"
@@ -304,19 +310,19 @@ class TaxEconomy:
         terminated = reason is not None
         truncated = (not terminated) and st.t + 1 >= p.episode_length
         gov_reward = self._government_reward(rec, st, tot)
-        hh_reward = block[kr.B_UTIL]
+        hh_reward = block[_B_UTIL]
         if terminated:
             if p.household_collapse == "termination":
                 hh_reward = hh_reward - p.collapse_penalty
             gov_reward -= p.collapse_penalty
         rec.gov_reward = gov_reward
         # --- commit
+        n = self.n
+        floor = self._ref_floor
         self.state = TaxState(
-            t=st.t + 1, a=block[kr.B_ANEXT], log_e=block[kr.B_LOGE], star=star, e=block[kr.B_E],
-            K=K_next, B=B_next, policy=gov, y_ref=max(tot[kr.S_YMEAN], 1e-9 * y0),
-            a_ref=max(A_next / n, 1e-9 * y0), prev_Y=Y, prev_w=tot[kr.S_W], prev_r=tot[kr.S_R],
-            prev_tr=tot[kr.S_TR] / n,
-            n_star=int(tot[kr.S_NSTAR]),
+            st.t + 1, block[_B_ANEXT], block[_B_LOGE], star, block[_B_E], K_next, B_next, gov,
+            max(tot[_S_YMEAN], floor), max(A_next / n, floor), Y, tot[_S_W], tot[_S_R], tot[_S_TR] / n,
+            int(tot[_S_NSTAR]),
         )  # fmt: skip
         self.last = rec
         self.terminated, self.truncated, self.reason = terminated, truncated, reason

@@ -396,14 +396,15 @@ def economy_step(
         nc = t - s
         for i in range(s, t):
             y[i] = w * e[i] * hours * actions[i, 1] + r * a[i]
+        # taxable income and its bracket (a count of the thresholds reached: vectorised, branch-free)
         for i in range(s, t):
             v = y[i] - deduction
-            v = v if v > 0.0 else 0.0
-            k = 0
-            for j in range(1, nb):
-                k += 1 if v >= thresholds[j] else 0
-            z[i - s] = v
-            kz[i - s] = k
+            z[i - s] = v if v > 0.0 else 0.0
+            kz[i - s] = 0
+        for j in range(1, nb):
+            th = thresholds[j]
+            for q in range(nc):
+                kz[q] += z[q] >= th
         if mode == HSV:
             hsv_tax_into(y[s:t], tau, xi, y_ref, t_inc[s:t])
         else:
