@@ -225,9 +225,10 @@ class TaxEconomy:
                 st.a, st.log_e, st.star, st.e, actions, st.policy, policy_next, self._no_words, st.n_star,
                 st.K, st.B, st.y_ref, st.a_ref, st.t / T, True, self.kp, self.thresholds,
             )  # fmt: skip
-        extra = self.n // 32 + 64 + 2 * st.n_star
+        n = self.n
+        extra = n // 32 + 64 + 2 * st.n_star
         while True:
-            raw = self.rng.bit_generator.random_raw(self.n + extra)
+            raw = self.rng.bit_generator.random_raw(n + extra)
             out = kr.economy_step(
                 st.a, st.log_e, st.star, st.e, actions, st.policy, policy_next, raw, st.n_star,
                 st.K, st.B, st.y_ref, st.a_ref, (st.t + 1) / T, False, self.kp, self.thresholds,
@@ -286,6 +287,11 @@ class TaxEconomy:
         ``government_action`` (n_policy,) takes effect next year; ``household_actions``
         (N, 2) are (saving share of cash on hand, share of the time endowment worked).
         """
+        return TaxStep(*self.advance(government_action, household_actions))
+
+    def advance(self, government_action: np.ndarray, household_actions: np.ndarray) -> tuple:
+        """:meth:`step` returning the plain tuple ``(household_obs, government_obs,
+        household_rewards, government_reward, terminated, truncated, reason)`` (the facade's path)."""
         st = self.state
         if st is None:
             raise RuntimeError("call reset() first")
@@ -328,12 +334,12 @@ class TaxEconomy:
         self.terminated, self.truncated, self.reason = terminated, truncated, reason
         self._hh_obs = hh_obs
         self._gov_obs = gov_obs
-        return TaxStep(hh_obs, gov_obs, hh_reward, gov_reward, terminated, truncated, reason)
+        return hh_obs, gov_obs, hh_reward, gov_reward, terminated, truncated, reason
 
     def _government_reward(self, rec: TaxRecord, st: TaxState, tot: list[float]) -> float:
         p, n = self.params, self.n
         y0 = self.cal.y0
-        Y = tot[kr.S_Y]
+        Y = tot[_S_Y]
         if p.task == "gdp":
             if p.gdp_reward == "level":
                 return Y / (n * y0)

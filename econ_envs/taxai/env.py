@@ -44,6 +44,7 @@ class TaxEnv(EconomyEnv):
         self.episode_length = params.episode_length
         self.time_unit = "year"
         self.economy = TaxEconomy(params)
+        self._truncated_roles = ("household",) if params.household_collapse == "truncation" else ()
         low, high = params.policy_bounds()
         eco = self.economy
         self._init_roles(
@@ -75,14 +76,16 @@ class TaxEnv(EconomyEnv):
         return {"government": gov[None, :], "household": hh}, {}
 
     def _step_core(self, actions: dict[str, np.ndarray]) -> BatchStep:
-        res = self.economy.step(actions["government"][0], actions["household"])
+        hh_obs, gov_obs, hh_rew, gov_rew, terminated, truncated, reason = self.economy.advance(
+            actions["government"][0], actions["household"]
+        )
         return BatchStep(
-            observations={"government": res.government_obs[None, :], "household": res.household_obs},
-            rewards={"government": np.array([res.government_reward]), "household": res.household_rewards},
-            terminated=res.terminated,
-            truncated=res.truncated,
-            info={"termination_reason": res.reason} if res.reason else {},
-            truncated_roles=("household",) if self.params.household_collapse == "truncation" else (),
+            observations={"government": gov_obs[None, :], "household": hh_obs},
+            rewards={"government": np.array([gov_rew]), "household": hh_rew},
+            terminated=terminated,
+            truncated=truncated,
+            info={"termination_reason": reason} if reason else {},
+            truncated_roles=self._truncated_roles,
         )
 
     def aggregates(self) -> dict[str, float]:
