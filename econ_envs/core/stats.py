@@ -158,23 +158,6 @@ def kth_smallest(x: np.ndarray, k: int) -> float:
     return two_order_statistics(x, k, k)[0]
 
 
-@njit(cache=True, fastmath={"reassoc", "contract", "nsz"}, error_model="numpy")
-def _cut_sums(key: np.ndarray, row: np.ndarray, t_top: float, t_bot: float):
-    """Branch-free sums of ``row`` over key > t_top, key == t_top, key < t_bot, key == t_bot."""
-    s_gt = 0.0
-    s_et = 0.0
-    s_lt = 0.0
-    s_eb = 0.0
-    for i in range(key.size):
-        k = key[i]
-        v = row[i]
-        s_gt += v if k > t_top else 0.0
-        s_et += v if k == t_top else 0.0
-        s_lt += v if k < t_bot else 0.0
-        s_eb += v if k == t_bot else 0.0
-    return s_gt, s_et, s_lt, s_eb
-
-
 @njit(cache=True)
 def _first_ties(key: np.ndarray, row: np.ndarray, t: float, count: int) -> float:
     """Sum of ``row`` over the first ``count`` indices whose key equals ``t``."""
@@ -189,9 +172,9 @@ def _first_ties(key: np.ndarray, row: np.ndarray, t: float, count: int) -> float
 
 
 @njit(cache=True, fastmath={"reassoc", "contract", "nsz"}, error_model="numpy")
-def _cut_counts(key: np.ndarray, t_top: float, t_bot: float):
-    """Counts and sums of ``key`` over key > t_top, key == t_top, key < t_bot, key == t_bot, and the
-    count of non-finite keys (branch-free)."""
+def _cut_stats(key: np.ndarray, row: np.ndarray, t_top: float, t_bot: float):
+    """Branch-free counts of key > t_top, key == t_top, key < t_bot, key == t_bot, the sums of
+    ``row`` over each, and the count of non-finite keys."""
     c_gt = 0
     c_et = 0
     c_lt = 0
@@ -203,6 +186,7 @@ def _cut_counts(key: np.ndarray, t_top: float, t_bot: float):
     bad = 0
     for i in range(key.size):
         v = key[i]
+        x = row[i]
         bad += not (abs(v) < np.inf)
         gt = v > t_top
         et = v == t_top
@@ -212,10 +196,10 @@ def _cut_counts(key: np.ndarray, t_top: float, t_bot: float):
         c_et += et
         c_lt += lt
         c_eb += eb
-        s_gt += v if gt else 0.0
-        s_et += v if et else 0.0
-        s_lt += v if lt else 0.0
-        s_eb += v if eb else 0.0
+        s_gt += x if gt else 0.0
+        s_et += x if et else 0.0
+        s_lt += x if lt else 0.0
+        s_eb += x if eb else 0.0
     return c_gt, c_et, c_lt, c_eb, s_gt, s_et, s_lt, s_eb, bad
 
 
@@ -237,7 +221,7 @@ def rank_group_sums(key: np.ndarray, rows: np.ndarray, with_key: bool, n_top: in
     if n == 0 or n_top <= 0 or n_bottom <= 0:
         return top, bot
     t_bot, t_top = two_order_statistics(key, n_bottom - 1, n - n_top)
-    c_gt, c_et, c_lt, c_eb, s_gt, s_et, s_lt, s_eb, bad = _cut_counts(key, t_top, t_bot)
+    c_gt, c_et, c_lt, c_eb, s_gt, s_et, s_lt, s_eb, bad = _cut_stats(key, key, t_top, t_bot)
     if bad > 0:
         top[:] = np.nan
         bot[:] = np.nan
@@ -248,7 +232,7 @@ def rank_group_sums(key: np.ndarray, rows: np.ndarray, with_key: bool, n_top: in
         top[0] = s_gt + (s_et if need_t == c_et else _first_ties(key, key, t_top, need_t))
         bot[0] = s_lt + (s_eb if need_b == c_eb else _first_ties(key, key, t_bot, need_b))
     for r in range(m):
-        s_gt, s_et, s_lt, s_eb = _cut_sums(key, rows[r], t_top, t_bot)
+        _, _, _, _, s_gt, s_et, s_lt, s_eb, _ = _cut_stats(key, rows[r], t_top, t_bot)
         top[off + r] = s_gt + (s_et if need_t == c_et else _first_ties(key, rows[r], t_top, need_t))
         bot[off + r] = s_lt + (s_eb if need_b == c_eb else _first_ties(key, rows[r], t_bot, need_b))
     return top, bot
@@ -297,6 +281,15 @@ def tail_statistics(x: np.ndarray, thresholds: np.ndarray, weight_floor: float):
             count[j] += 1.0
             total[j] += v
             wsum[j] += w
+    return tail_from_bins(count, total, wsum, wall, thresholds, n)
+
+
+@njit(cache=True)
+def tail_from_bins(count: np.ndarray, total: np.ndarray, wsum: np.ndarray, wall: float, thresholds: np.ndarray, n: int):
+    """:func:`tail_statistics` from per-bracket bins (count, total and welfare weight of the
+    values whose highest threshold reached is z_k; ``wall`` the total weight of all ``n``).
+    The bins are turned into suffix sums in place."""
+    K = thresholds.size
     # suffix sums: "at or above z_k" includes everyone counted at higher thresholds
     for k in range(K - 2, -1, -1):
         count[k] += count[k + 1]

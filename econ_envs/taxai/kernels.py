@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from econ_envs.core.random import ZIG_F, ZIG_K, ZIG_W, binomial_inversion, uniform_from_word, ziggurat_fill
-from econ_envs.core.stats import rank_group_sums
+from econ_envs.core.stats import rank_group_sums, tail_from_bins
 from econ_envs.core.vmath import exp_into, log_into
 
 HSV = 0
@@ -511,17 +511,7 @@ def economy_step(
         row = hh_buf[2 + j]
         for i in range(n):
             row[i] = v32
-    for k in range(nb - 2, -1, -1):  # "at or above z_k": suffix sums
-        cnt[k] += cnt[k + 1]
-        tot[k] += tot[k + 1]
-        ws[k] += ws[k + 1]
-    share = np.empty(nb)
-    mean = np.empty(nb)
-    weight = np.empty(nb)
-    for k in range(nb):
-        share[k] = cnt[k] / n
-        mean[k] = tot[k] / cnt[k] if cnt[k] > 0 else thresholds[k]
-        weight[k] = ws[k] / wall if wall > 0 else 0.0
+    share, mean, weight = tail_from_bins(cnt, tot, ws, wall, thresholds, n)
     n_top = int(kp[KP_N_TOP])
     n_bot = int(kp[KP_N_BOTTOM])
     top_w, bot_w = rank_group_sums(obs_w, np.empty((0, n)), True, n_top, n_bot)
