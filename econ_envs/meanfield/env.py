@@ -193,8 +193,10 @@ class PolicyTableSpace(spaces.Box):
         super().__init__(0.0, 1.0, (n_states, n_actions), np.float64, seed=seed)
 
     def sample(self, mask: Any = None, probability: Any = None) -> np.ndarray:
-        if mask is not None or probability is not None:
-            raise NotImplementedError("PolicyTableSpace.sample does not support masks")
+        if mask is not None or probability is not None:  # as gymnasium's Box, which has no masks either
+            raise gym.error.Error(
+                f"PolicyTableSpace.sample takes no mask, got mask={mask!r}, probability={probability!r}"
+            )
         x = self.np_random.exponential(size=self.shape)
         return x / x.sum(axis=1, keepdims=True)
 

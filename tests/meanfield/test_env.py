@@ -172,6 +172,8 @@ def test_policy_table_space():
     x = space.sample()
     assert x.shape == (4, 3) and space.contains(x) and np.allclose(x.sum(axis=1), 1)
     assert not space.contains(np.full((4, 3), 0.5))
+    with pytest.raises(gymnasium.error.Error, match="takes no mask"):  # as gymnasium's Box
+        space.sample(mask=np.ones((4, 3), dtype=np.int8))
 
 
 def test_sampled_rewards_equal_the_reward_table():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from econ_envs.meanfield.games.base import MeanFieldGame, Paths
+from econ_envs.meanfield.games.base import FusedGame, MeanFieldGame, Paths
 from econ_envs.meanfield.games.beach_bar import BeachBarGame
 from econ_envs.meanfield.games.crowd import CrowdGame
 from econ_envs.meanfield.games.lq import LQGame
@@ -54,6 +54,7 @@ __all__ = [
     "CrowdGame",
     "LQGame",
     "MacroGame",
+    "FusedGame",
     "MeanFieldGame",
     "Paths",
     "game_class",

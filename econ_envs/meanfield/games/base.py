@@ -263,26 +263,8 @@ class MeanFieldGame(ABC):
         shape = (n_paths, self.n_states, self.n_actions, self.k_decision)
         return np.empty(shape, dtype=np.int64), np.empty(shape)
 
-    # Games whose rows are expensive to store may compute them on the fly in fused kernels.
+    # True for a FusedGame: its rows are computed on the fly by fused kernels instead of stored
     fused: bool = False
-
-    def fused_cache(self, n_paths: int) -> np.ndarray | None:
-        """Optional per-period scratch [T, P, ...] the fused push-forward fills for the backward pass."""
-        return None
-
-    def pushforward_fused(self, mu, pi, pi_of_path, agg, static, z_t, t, nidx, nw, cache=None) -> np.ndarray:
-        """mu_{t+1} without materialising the decision rows (only when ``fused``); fills ``cache`` if given."""
-        raise NotImplementedError(f"{type(self).__name__} is not a fused game (fused=False): use decision_rows")
-
-    def backward_fused(
-        self, agg, agg_next, static, z_t, z_next, t, nidx, nw, pi, pi_of_path, values, outs, cache=None
-    ) -> None:
-        """:func:`~econ_envs.meanfield.kernels.backward_step` without rows in memory (only when ``fused``).
-
-        ``values`` = (v_pi, v_br, v_na, node, weight) and ``outs`` = (out_pi, out_br, act, q_na, qbar,
-        out_na, act_na), as for the generic kernel; ``cache`` is what the push-forward of period t filled.
-        """
-        raise NotImplementedError(f"{type(self).__name__} is not a fused game (fused=False): use decision_rows")
 
     @abstractmethod
     def _fill_decision_rows(self, agg, static, z_t, t, didx, dw) -> None:
@@ -332,3 +314,28 @@ class MeanFieldGame(ABC):
     def empirical_distribution(self, states: np.ndarray) -> np.ndarray:
         """Histogram of agents over states (sums to 1)."""
         return kernels.histogram(np.ascontiguousarray(states, dtype=np.int64), self.n_states)
+
+
+class FusedGame(MeanFieldGame):
+    """A game whose decision rows are too large to store: the push-forward and the backward
+    pass compute them on the fly (``fused`` is True; callers branch on it)."""
+
+    fused: bool = True
+
+    def fused_cache(self, n_paths: int) -> np.ndarray | None:
+        """Optional per-period scratch [T, P, ...] the fused push-forward fills for the backward pass."""
+        return None
+
+    @abstractmethod
+    def pushforward_fused(self, mu, pi, pi_of_path, agg, static, z_t, t, nidx, nw, cache=None) -> np.ndarray:
+        """mu_{t+1} without materialising the decision rows; fills ``cache`` if given."""
+
+    @abstractmethod
+    def backward_fused(
+        self, agg, agg_next, static, z_t, z_next, t, nidx, nw, pi, pi_of_path, values, outs, cache=None
+    ) -> None:
+        """:func:`~econ_envs.meanfield.kernels.backward_step` without rows in memory.
+
+        ``values`` = (v_pi, v_br, v_na, node, weight) and ``outs`` = (out_pi, out_br, act, q_na, qbar,
+        out_na, act_na), as for the generic kernel; ``cache`` is what the push-forward of period t filled.
+        """

@@ -28,7 +28,7 @@ import math
 import numpy as np
 from numba import njit
 
-from econ_envs.meanfield.games.base import MeanFieldGame
+from econ_envs.meanfield.games.base import FusedGame
 from econ_envs.meanfield.kernels import node_best_response
 from econ_envs.meanfield.params import MacroParams
 
@@ -337,7 +337,7 @@ def _macro_agent_rewards(states, actions, r, w, a_grid, y_grid, shares, crra, te
     return out
 
 
-class MacroGame(MeanFieldGame):
+class MacroGame(FusedGame):
     """Consumption-savings with prices from the population's capital and labour and AR(1) TFP."""
 
     key = "macro"
@@ -423,8 +423,6 @@ class MacroGame(MeanFieldGame):
         _macro_rows(prices, self.wealth_grid, self.income_grid, self.keep, *self._split, didx, dw)
 
     # the fused kernels compute the rows on the fly instead of writing S*A*2 entries per period
-    fused = True
-
     def fused_cache(self, n_paths: int, budget_bytes: int = 256 << 20) -> np.ndarray | None:
         """[T, P, S*A] grid cells of next wealth, filled by the push-forward for the backward pass."""
         dtype = np.uint8 if self.params.n_wealth <= 256 else np.uint32
