@@ -26,13 +26,45 @@ import numpy as np
 from numba import njit
 
 
+@njit(cache=True, inline="always")
+def apply_noise(mid, nidx, nw, p, out_row):
+    """out_row[s'] += sum over sb of mid[sb] * (idiosyncratic-noise row of sb at path p)."""
+    k2 = nidx.shape[2]
+    for sb in range(mid.shape[0]):
+        m = mid[sb]
+        if m == 0.0:
+            continue
+        for k in range(k2):
+            out_row[nidx[p, sb, k]] += m * nw[p, sb, k]
+
+
+@njit(cache=True, inline="always")
+def noise_expectations(nidx, nw, p, v_pi, v_br, v_na, do_na, w1, w2, w3):
+    """w[sb] = E[v(s') | sb] over the idiosyncratic noise at path p, for V^pi, V* and (if
+    ``do_na``) the non-anticipative V*."""
+    k2 = nidx.shape[2]
+    for sb in range(w1.shape[0]):
+        a1 = 0.0
+        a2 = 0.0
+        a3 = 0.0
+        for k in range(k2):
+            i = nidx[p, sb, k]
+            wt = nw[p, sb, k]
+            a1 += wt * v_pi[p, i]
+            a2 += wt * v_br[p, i]
+            if do_na:
+                a3 += wt * v_na[p, i]
+        w1[sb] = a1
+        w2[sb] = a2
+        w3[sb] = a3
+
+
 @njit(cache=True, error_model="numpy")
 def pushforward(mu, pi, pi_of_path, didx, dw, nidx, nw):
     """mu_{t+1}[p] = A_t^T mu_t[p] for every path (scatter over sparse rows)."""
     n_paths, n_states = mu.shape
     n_actions = pi.shape[2]
     k1 = didx.shape[3]
-    k2 = nidx.shape[2]
     out = np.zeros((n_paths, n_states))
     mid = np.empty(n_states)
     for p in range(n_paths):
@@ -48,12 +80,7 @@ def pushforward(mu, pi, pi_of_path, didx, dw, nidx, nw):
                     continue
                 for k in range(k1):
                     mid[didx[p, s, a, k]] += ma * dw[p, s, a, k]
-        for sb in range(n_states):
-            m = mid[sb]
-            if m == 0.0:
-                continue
-            for k in range(k2):
-                out[p, nidx[p, sb, k]] += m * nw[p, sb, k]
+        apply_noise(mid, nidx, nw, p, out[p])
     return out
 
 
@@ -149,26 +176,12 @@ def backward_step(
     """
     n_paths, n_states, n_actions = reward.shape
     k1 = didx.shape[3]
-    k2 = nidx.shape[2]
     do_na = q_na.shape[0] == n_paths
     w1 = np.empty(n_states)
     w2 = np.empty(n_states)
     w3 = np.zeros(n_states)
     for p in range(n_paths):
-        for sb in range(n_states):
-            a1 = 0.0
-            a2 = 0.0
-            a3 = 0.0
-            for k in range(k2):
-                i = nidx[p, sb, k]
-                wt = nw[p, sb, k]
-                a1 += wt * v_pi[p, i]
-                a2 += wt * v_br[p, i]
-                if do_na:
-                    a3 += wt * v_na[p, i]
-            w1[sb] = a1
-            w2[sb] = a2
-            w3[sb] = a3
+        noise_expectations(nidx, nw, p, v_pi, v_br, v_na, do_na, w1, w2, w3)
         j = pi_of_path[p]
         for s in range(n_states):
             acc = 0.0

@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit
 
 from econ_envs.meanfield.games.base import FusedGame
-from econ_envs.meanfield.kernels import node_best_response
+from econ_envs.meanfield.kernels import apply_noise, node_best_response, noise_expectations
 from econ_envs.meanfield.params import MacroParams
 
 
@@ -186,7 +186,6 @@ def macro_pushforward(mu, pi, pi_of_path, prices, a_grid, y_grid, keep, inv_dg, 
     """
     n_paths, n_states = mu.shape
     na, ny, n_actions = a_grid.shape[0], y_grid.shape[0], keep.shape[0]
-    k2 = nidx.shape[2]
     n = n_states * n_actions
     x = np.empty(n)
     jj = np.empty(n, dtype=np.int64)
@@ -215,12 +214,7 @@ def macro_pushforward(mu, pi, pi_of_path, prices, a_grid, y_grid, keep, inv_dg, 
                     t = th[k + a]
                     mid[lo] += ma * (1.0 - t)
                     mid[lo + ny] += ma * t
-        for sb in range(n_states):
-            m0 = mid[sb]
-            if m0 == 0.0:
-                continue
-            for k in range(k2):
-                out[p, nidx[p, sb, k]] += m0 * nw[p, sb, k]
+        apply_noise(mid, nidx, nw, p, out[p])
     return out
 
 
@@ -235,7 +229,6 @@ def macro_backward_step(
     """
     n_paths, n_states = v_pi.shape
     na, ny, n_actions = a_grid.shape[0], y_grid.shape[0], keep.shape[0]
-    k2 = nidx.shape[2]
     do_na = q_na.shape[0] == n_paths
     n = n_states * n_actions
     x = np.empty(n)
@@ -245,20 +238,7 @@ def macro_backward_step(
     w2 = np.empty(n_states)
     w3 = np.zeros(n_states)
     for p in range(n_paths):
-        for sb in range(n_states):
-            a1 = 0.0
-            a2 = 0.0
-            a3 = 0.0
-            for k in range(k2):
-                i = nidx[p, sb, k]
-                wt = nw[p, sb, k]
-                a1 += wt * v_pi[p, i]
-                a2 += wt * v_br[p, i]
-                if do_na:
-                    a3 += wt * v_na[p, i]
-            w1[sb] = a1
-            w2[sb] = a2
-            w3[sb] = a3
+        noise_expectations(nidx, nw, p, v_pi, v_br, v_na, do_na, w1, w2, w3)
         qp = pi_of_path[p]
         r = prices[p, 0]
         w = prices[p, 1]
