@@ -109,13 +109,17 @@ def _backward(
     return _Backward(v_pi, v_ant, v_na, br)
 
 
-def _record(ro: Rollout, bw: _Backward, iteration: int, wall: float) -> CurvePoint:
+def _record(res: SolverResult, ro: Rollout, bw: _Backward, iteration: int, start: float, progress) -> None:
+    """Append the curve point of this iteration to ``res.curve`` (and report it to ``progress``)."""
     w = ro.paths.weight
     mu0 = ro.mu[0]
     val = float(w @ np.einsum("ps,ps->p", mu0, bw.v_pi0))
     ant = float(w @ np.einsum("ps,ps->p", mu0, bw.v_ant0))
     na = float(w @ np.einsum("ps,ps->p", mu0, bw.v_na0))
-    return CurvePoint(iteration, wall, ant - val, na - val, val)
+    pt = CurvePoint(iteration, time.perf_counter() - start, ant - val, na - val, val)
+    res.curve.append(pt)
+    if progress is not None:
+        progress(pt)
 
 
 def _node_occupancy(ro: Rollout, mu: np.ndarray) -> np.ndarray:
@@ -178,10 +182,7 @@ def fictitious_play(
             denom += rho
         bw = _backward(ro, need_br=k < iterations)
         if k % eval_every == 0 or k == iterations:
-            pt = _record(ro, bw, k, time.perf_counter() - start)
-            res.curve.append(pt)
-            if progress is not None:
-                progress(pt)
+            _record(res, ro, bw, k, start, progress)
         if k == iterations:
             break
         br = np.zeros_like(tables)
@@ -231,10 +232,7 @@ def online_mirror_descent(
         ro = pushforward_rollout(game, pol, paths, rewards=False)
         bw = _backward(ro, node_update=update if k < iterations else None)
         if k % eval_every == 0 or k == iterations:
-            pt = _record(ro, bw, k, time.perf_counter() - start)
-            res.curve.append(pt)
-            if progress is not None:
-                progress(pt)
+            _record(res, ro, bw, k, start, progress)
         if k == iterations:
             break
         z = y - y.max(axis=2, keepdims=True)
