@@ -301,22 +301,25 @@ def clean_tables(pi):
     return out
 
 
+@njit(cache=True, inline="always")
+def _invert(weights, u):
+    """Index k of the first cumulative weight above the uniform ``u`` (the last index if rounding
+    leaves the total below u)."""
+    c = 0.0
+    for k in range(weights.shape[0]):
+        c += weights[k]
+        if u < c:
+            return k
+    return weights.shape[0] - 1
+
+
 @njit(cache=True, error_model="numpy")
 def sample_rows(pi, states, u):
     """Draw one action per agent from pi[states[i], :] by inversion of the uniform u[i]."""
     n = states.shape[0]
-    n_actions = pi.shape[1]
     out = np.empty(n, dtype=np.int64)
     for i in range(n):
-        row = states[i]
-        c = 0.0
-        a = n_actions - 1
-        for j in range(n_actions):
-            c += pi[row, j]
-            if u[i] < c:
-                a = j
-                break
-        out[i] = a
+        out[i] = _invert(pi[states[i]], u[i])
     return out
 
 
@@ -327,25 +330,11 @@ def sample_next_states(adidx, adw, nidx, nw, u1, u2):
     ``adidx``/``adw`` are the agents' own decision rows [N, K1]; ``nidx``/``nw`` the
     noise rows [S, K2] of the agents' scenario. The law is exactly the push-forward's.
     """
-    n, k1 = adidx.shape
-    k2 = nidx.shape[1]
+    n = adidx.shape[0]
     out = np.empty(n, dtype=np.int64)
     for i in range(n):
-        c = 0.0
-        sb = adidx[i, k1 - 1]
-        for k in range(k1):
-            c += adw[i, k]
-            if u1[i] < c:
-                sb = adidx[i, k]
-                break
-        c = 0.0
-        nxt = nidx[sb, k2 - 1]
-        for k in range(k2):
-            c += nw[sb, k]
-            if u2[i] < c:
-                nxt = nidx[sb, k]
-                break
-        out[i] = nxt
+        sb = adidx[i, _invert(adw[i], u1[i])]
+        out[i] = nidx[sb, _invert(nw[sb], u2[i])]
     return out
 
 
