@@ -100,6 +100,10 @@ class TaxParams:
     inverse_frisch: float = 2.0  # eta in the labour disutility chi * h^(1+eta)/(1+eta)
     labour_disutility: float = 10.0  # chi (DSMFG's utility scale)
     consumption_floor: float = 1e-3  # utility is evaluated at max(c, floor*y0); accounting is not floored
+    # Household discount factor beta per year: households maximise E sum_t beta^t u_t (the reward the env
+    # pays). 0.975 is DSMFG's discount (Trainer.gamma), which the RLlib household modules also use (their
+    # gamma reads this field). The exact best response (econ_envs.taxai.optimal) solves the same objective.
+    discount: float = 0.975
 
     # --- government -----------------------------------------------------------------------
     consumption_tax: float = 0.065  # tau_c on consumption (DSMFG consumption_tax_rate)
@@ -157,6 +161,7 @@ class TaxParams:
         check_number("inverse_frisch", self.inverse_frisch, 0, 20)
         check_number("labour_disutility", self.labour_disutility, 0, 1e3)
         check_number("consumption_floor", self.consumption_floor, 0, 1, lo_open=True)
+        check_number("discount", self.discount, 0, 1, lo_open=True, hi_open=True)
         check_number("consumption_tax", self.consumption_tax, 0, 2)
         check_choice("income_tax", self.income_tax, INCOME_TAXES)
         check_number("tau_max", self.tau_max, 0, 1)
