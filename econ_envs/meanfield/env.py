@@ -79,7 +79,7 @@ class MeanFieldEnv(EconomyEnv):
     Args:
         game: a game name (``"lq"``, ``"beach_bar"``, ``"macro"``, ``"crowd"``) or a
             :class:`~econ_envs.meanfield.games.base.MeanFieldGame`.
-        n_agents: population size N (default 1,000).
+        n_agents: population size N (default 1,000; at most 1,000,000, as the other families).
         params / **overrides: the game's parameters (see :mod:`econ_envs.meanfield.params`).
 
     Every agent ``agent_i`` acts with ``Discrete(A)`` (index into ``game.action_values``)
@@ -142,6 +142,7 @@ class MeanFieldEnv(EconomyEnv):
         )
 
     def aggregates(self) -> dict[str, float]:
+        self.require_reset()
         pop = self.population
         out = aggregate_dict(self.game, pop.agg, pop.static, float(pop.z[pop.t]), pop.t)
         out["mean_reward"] = self._last_mean_reward
@@ -149,10 +150,12 @@ class MeanFieldEnv(EconomyEnv):
 
     def empirical_distribution(self) -> np.ndarray:
         """The current mean field: histogram of the agents over the S states."""
+        self.require_reset()
         return self.population.mu.copy()
 
     def act_with(self, table: np.ndarray) -> dict[str, np.ndarray]:
         """Sample every agent's action from a policy table pi_t[S, A] (with the env's generator)."""
+        self.require_reset()
         pi = validate_tables(np.asarray(table)[None], self.game, "policy table")[0]
         u = self.rng.random(self.n_agents)
         return {"agent": kernels.sample_rows(pi, self.population.states, u)}

@@ -73,11 +73,8 @@ class CentralBankEnv(gym.Env):
     def step(self, action):
         if self.env.episode_over:
             raise ValueError("the episode is over (or reset() was never called); call reset() first")
-        a = np.asarray(action)
-        if a.shape not in ((), (1,)):
-            raise ValueError(f"central_bank: action must be one integer in [0, 4], got shape {a.shape}")
         # validate before the other roles' rules draw from their generators, so a rejected action changes nothing
-        checked, _ = self.env._check_role_array(self.env.roles["central_bank"], a.reshape(1))
+        checked = self.env.single_action("central_bank", action)
         acts = self._role_actions(self.env.batch_observations())
         acts["central_bank"] = checked
         res = self.env.step_batch(acts)

@@ -64,12 +64,15 @@ class RBCGovernmentEnv(gym.Env):
         return obs["government"][0], {}
 
     def step(self, action):
+        if self.env.episode_over:
+            raise ValueError("the episode is over (or reset() was never called); call reset() first")
+        government = self.env.single_action("government", action)  # before the other rules act
         raw = self.env.raw_observations()
         res = self.env.step_batch(
             {
                 "consumer": self.consumer_policy(raw["consumer"]),
                 "firm": self.firm_policy(raw["firm"]),
-                "government": np.asarray(action).reshape(1),
+                "government": government,
             }
         )
         info = {"aggregates": self.env.aggregates()}

@@ -48,9 +48,11 @@ class TaxPlannerEnv(gym.Env):
         return obs["government"][0], {}
 
     def step(self, action):
-        obs = self.env.batch_observations()
-        hh = self.household_policy(obs["household"])
-        res = self.env.step_batch({"government": np.asarray(action)[None, ...], "household": hh})
+        if self.env.episode_over:
+            raise ValueError("the episode is over (or reset() was never called); call reset() first")
+        government = self.env.single_action("government", action)  # before the households' rule acts
+        hh = self.household_policy(self.env.batch_observations()["household"])
+        res = self.env.step_batch({"government": government, "household": hh})
         info: dict[str, Any] = {"aggregates": self.env.aggregates()}
         if res.info.get("termination_reason"):
             info["termination_reason"] = res.info["termination_reason"]
