@@ -23,6 +23,7 @@ import numpy as np
 from gymnasium import spaces
 
 from econ_envs.core.env import BatchStep, EconomyEnv, Role
+from econ_envs.core.views import clip_observation, finite_box
 from econ_envs.meanfield import kernels
 from econ_envs.meanfield.games import make_game
 from econ_envs.meanfield.games.base import MeanFieldGame
@@ -230,7 +231,9 @@ class PushForwardEnv(gym.Env):
     def __init__(self, game: MeanFieldGame | str | None = None, params: Any = None, **overrides: Any):
         self.game = _build_game(game if game is not None else self.game_key, params, overrides)
         g = self.game
-        self.observation_space = spaces.Box(*(b.astype(np.float32) for b in g.obs_bounds()), dtype=np.float32)
+        self.observation_space = finite_box(
+            spaces.Box(*(b.astype(np.float32) for b in g.obs_bounds()), dtype=np.float32)
+        )
         self.action_space = PolicyTableSpace(g.n_states, g.n_actions)
         self._rows = g.row_buffers(1)
         self._t = 0
@@ -250,8 +253,8 @@ class PushForwardEnv(gym.Env):
         self.agg = g.aggregate(self.mu, static, z[:, 0])
         self._t = 0
         self._done = False
-        obs = g.observation(self.agg, static, z[:, 0], 0)[0].astype(np.float32)
-        return obs, {"mu": self.mu[0].copy(), "aggregates": self._aggregates()}
+        info = {"mu": self.mu[0].copy(), "aggregates": self._aggregates()}
+        return clip_observation(g.observation(self.agg, static, z[:, 0], 0)[0], self.observation_space, info), info
 
     def _aggregates(self) -> dict[str, float]:
         return aggregate_dict(self.game, self.agg[0], self.static[0], float(self.z[0, self._t]), self._t)
@@ -273,8 +276,9 @@ class PushForwardEnv(gym.Env):
         reward = float(g.mean_reward(self.mu, pi, zero, R)[0])
         self.mu, self.agg, self._t = mu_next, agg_next, t + 1
         self._done = self._t >= g.horizon
-        obs = g.observation(self.agg, static, z[:, self._t], self._t)[0].astype(np.float32)
-        return obs, reward, self._done, False, {"mu": self.mu[0].copy(), "aggregates": self._aggregates()}
+        info = {"mu": self.mu[0].copy(), "aggregates": self._aggregates()}
+        obs = clip_observation(g.observation(self.agg, static, z[:, self._t], self._t)[0], self.observation_space, info)
+        return obs, reward, self._done, False, info
 
 
 class PushForwardLQ(PushForwardEnv):
