@@ -8,7 +8,8 @@ Every economy is a PettingZoo ``ParallelEnv`` with numba-jitted market clearing:
 >>> obs, infos = env.reset(seed=0)
 
 Single-agent views are registered with Gymnasium on import, e.g.
-``gymnasium.make("econ_envs/TaxAI-Planner-v0")``. Each family's manual is its
+``gymnasium.make("econ_envs/TaxAI-Planner-v0")``; without importing first,
+``gymnasium.make("econ_envs:econ_envs/TaxAI-Planner-v0")``. Each family's manual is its
 package docstring (``help(econ_envs.taxai)``).
 """
 
@@ -33,13 +34,19 @@ _FAMILIES = (taxai, monetary, rbc, meanfield)
 
 
 def register_gymnasium_envs() -> None:
-    """Register every family's single-agent views with Gymnasium (idempotent)."""
+    """Register every family's single-agent views with Gymnasium (idempotent).
+
+    Runs on ``import econ_envs``. Gymnasium 1.x has no plugin entry points, so a fresh
+    interpreter that has not imported ``econ_envs`` names the module in the id:
+    ``gymnasium.make("econ_envs:econ_envs/TaxAI-Planner-v0")`` (or ``import econ_envs`` /
+    ``gymnasium.register_envs(econ_envs)`` first).
+    """
     import gymnasium
 
     for family in _FAMILIES:
-        for env_id, entry_point in getattr(family, "GYM_ENVS", {}).items():
+        for env_id, kwargs in getattr(family, "GYM_ENVS", {}).items():
             if env_id not in gymnasium.registry:
-                gymnasium.register(id=env_id, entry_point=entry_point)
+                gymnasium.register(id=env_id, **kwargs)
 
 
 register_gymnasium_envs()

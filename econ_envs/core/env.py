@@ -101,6 +101,10 @@ def _is_numeric_scalar_or_list(v: Any) -> bool:
 _INTEGER_KINDS = "iu"
 
 
+def _is_discrete(space: spaces.Space) -> bool:
+    return isinstance(space, (spaces.Discrete, spaces.MultiDiscrete))
+
+
 class EconomyEnv(ParallelEnv, ABC):
     """Base class: roles, spaces, validation, and the dict facade over ``_step_core``."""
 
@@ -163,9 +167,13 @@ class EconomyEnv(ParallelEnv, ABC):
 
     def batch_observations(self) -> dict[str, np.ndarray]:
         """Latest observations by role (rows in agent order)."""
+        self.require_reset()
+        return self._batch_obs
+
+    def require_reset(self) -> None:
+        """Raise ``RuntimeError("call reset() first")`` if the env was never reset (for state accessors)."""
         if self._batch_obs is None:
             raise RuntimeError("call reset() first")
-        return self._batch_obs
 
     def step_batch(self, actions: Mapping[str, Any]) -> BatchStep:
         """Validate actions given as one array per role, step the economy, and return arrays."""
@@ -204,6 +212,29 @@ class EconomyEnv(ParallelEnv, ABC):
     def episode_over(self) -> bool:
         """True before the first reset and after the episode has terminated or been truncated."""
         return self._episode_over
+
+    def single_action(self, role_name: str, action: Any) -> np.ndarray:
+        """One action of the single agent of ``role_name`` as its role's ``(1, *shape)`` array, validated.
+
+        For single-agent (Gymnasium) views: the action must have the action space's shape
+        (a scalar space also takes a one-element vector), be numeric, finite and, for discrete
+        spaces, an integer in range; otherwise ``ValueError``/``TypeError`` naming the role.
+        Nothing is changed, so a view calls this before its other agents' rules draw anything.
+        Box actions are returned unclipped (``step_batch`` clips them and counts the clipping).
+        """
+        role = self.roles[role_name]
+        if role.count != 1:
+            raise ValueError(f"{role_name}: single_action needs a role with one agent, this one has {role.count}")
+        shape = role.action_space.shape
+        try:
+            arr = np.asarray(action)
+        except (ValueError, TypeError) as exc:
+            raise TypeError(f"{role_name}: action {action!r} is not array-like ({exc})") from None
+        if arr.shape != shape and not (shape == () and arr.shape == (1,)):
+            raise ValueError(f"{role_name}: action must have shape {shape} ({role.action_space}), got {arr.shape}")
+        arr = arr.reshape((1, *shape))
+        self._check_role_array(role, arr)
+        return arr
 
     def actions_to_dict(self, actions: Mapping[str, Any]) -> dict[str, Any]:
         """Per-role action arrays -> ``{agent_id: action}`` for :meth:`step`."""
@@ -288,6 +319,8 @@ class EconomyEnv(ParallelEnv, ABC):
             except (ValueError, TypeError):
                 ok = False
         if ok:
+            if arr.dtype.kind not in _INTEGER_KINDS and _is_discrete(role.action_space):
+                self._raise_non_integer(role, ids, values)
             return arr
         # slow path: find the first agent whose action has the wrong type or shape
         expected = role.action_space.shape
@@ -301,6 +334,28 @@ class EconomyEnv(ParallelEnv, ABC):
             if x.shape != expected:
                 raise ValueError(f"{a}: action must have shape {expected}, got {x.shape}")
         raise TypeError(f"{role.name}: actions could not be stacked into one array")
+
+    @staticmethod
+    def _raise_non_integer(role: Role, ids: list[str], values: list[Any]) -> None:
+        """Name the agent(s) whose own action made a discrete role's stacked actions floating point.
+
+        One float among integers upcasts the whole stack, so the culprit is found per agent: the
+        first with a non-finite value (``ValueError``), else with a fractional value, else the
+        first whose action is a float at all.
+        """
+        arrays = [np.asarray(v) for v in values]
+        floats = [i for i, x in enumerate(arrays) if x.dtype.kind not in _INTEGER_KINDS]
+        for i in floats:
+            if not np.all(np.isfinite(arrays[i])):
+                raise ValueError(f"{ids[i]}: discrete action is not finite ({arrays[i].tolist()!r})")
+        fractional = [i for i in floats if np.any(arrays[i] != np.round(arrays[i]))]
+        i = (fractional or floats)[0]
+        v = arrays[i]
+        others = len(floats) - 1
+        raise TypeError(
+            f"{ids[i]}: discrete actions must be integers, got {v.tolist()!r} (dtype {v.dtype})"
+            + (f"; {others} other {role.name} agent(s) also gave non-integer actions" if others else "")
+        )
 
     def _check_role_array(self, role: Role, value: Any) -> tuple[np.ndarray, np.ndarray]:
         space = role.action_space
@@ -344,10 +399,16 @@ class EconomyEnv(ParallelEnv, ABC):
                 raise ValueError(f"{role.agent_id(bad)}: discrete action is not finite")
             flat = arr.reshape(role.count, -1)
             fractional = np.flatnonzero((flat != np.round(flat)).any(axis=1))
-            i = int(fractional[0]) if fractional.size else 0
+            if fractional.size:
+                i = int(fractional[0])
+                raise TypeError(
+                    f"{role.agent_id(i)}: discrete actions must be integers, got {flat[i].tolist()} "
+                    f"(the {role.name} actions have dtype {arr.dtype})"
+                )
+            # whole numbers in a float array: no agent is to blame, the array's dtype is
             raise TypeError(
-                f"{role.agent_id(i)}: discrete actions must be integers, got {flat[i].tolist()} "
-                f"(the {role.name} actions have dtype {arr.dtype})"
+                f"{role.name}: discrete actions must be an integer array, got dtype {arr.dtype} "
+                f"(whole numbers; convert with .astype(np.int64))"
             )
         x = arr.astype(np.int64)
         if isinstance(space, spaces.Discrete):

@@ -195,11 +195,10 @@ for _key in GAMES:
         )
     )
 
-GYM_ENVS = {
-    "econ_envs/MeanField-LQ-v0": "econ_envs.meanfield.env:PushForwardLQ",
-    "econ_envs/MeanField-BeachBar-v0": "econ_envs.meanfield.env:PushForwardBeachBar",
-    "econ_envs/MeanField-Macro-v0": "econ_envs.meanfield.env:PushForwardMacro",
-    "econ_envs/MeanField-Crowd-v0": "econ_envs.meanfield.env:PushForwardCrowd",
+GYM_ENVS = {  # id -> gymnasium.register keywords; max_episode_steps = the game's default horizon (periods)
+    f"econ_envs/MeanField-{name}-v0": {"entry_point": f"econ_envs.meanfield.env:PushForward{name}",
+                                       "max_episode_steps": T}  # fmt: skip
+    for name, T in (("LQ", 30), ("BeachBar", 30), ("Macro", 128), ("Crowd", 10))
 }
 
 __all__ = ["GAMES", "MeanFieldEnv", "PushForwardEnv", "exploitability", "make_game", "parallel_env"]

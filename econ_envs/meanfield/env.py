@@ -23,6 +23,7 @@ import numpy as np
 from gymnasium import spaces
 
 from econ_envs.core.env import BatchStep, EconomyEnv, Role
+from econ_envs.core.views import clip_observation, finite_box
 from econ_envs.meanfield import kernels
 from econ_envs.meanfield.games import make_game
 from econ_envs.meanfield.games.base import MeanFieldGame
@@ -79,7 +80,7 @@ class MeanFieldEnv(EconomyEnv):
     Args:
         game: a game name (``"lq"``, ``"beach_bar"``, ``"macro"``, ``"crowd"``) or a
             :class:`~econ_envs.meanfield.games.base.MeanFieldGame`.
-        n_agents: population size N (default 1,000).
+        n_agents: population size N (default 1,000; at most 1,000,000, as the other families).
         params / **overrides: the game's parameters (see :mod:`econ_envs.meanfield.params`).
 
     Every agent ``agent_i`` acts with ``Discrete(A)`` (index into ``game.action_values``)
@@ -142,6 +143,7 @@ class MeanFieldEnv(EconomyEnv):
         )
 
     def aggregates(self) -> dict[str, float]:
+        self.require_reset()
         pop = self.population
         out = aggregate_dict(self.game, pop.agg, pop.static, float(pop.z[pop.t]), pop.t)
         out["mean_reward"] = self._last_mean_reward
@@ -149,10 +151,12 @@ class MeanFieldEnv(EconomyEnv):
 
     def empirical_distribution(self) -> np.ndarray:
         """The current mean field: histogram of the agents over the S states."""
+        self.require_reset()
         return self.population.mu.copy()
 
     def act_with(self, table: np.ndarray) -> dict[str, np.ndarray]:
         """Sample every agent's action from a policy table pi_t[S, A] (with the env's generator)."""
+        self.require_reset()
         pi = validate_tables(np.asarray(table)[None], self.game, "policy table")[0]
         u = self.rng.random(self.n_agents)
         return {"agent": kernels.sample_rows(pi, self.population.states, u)}
@@ -227,7 +231,9 @@ class PushForwardEnv(gym.Env):
     def __init__(self, game: MeanFieldGame | str | None = None, params: Any = None, **overrides: Any):
         self.game = _build_game(game if game is not None else self.game_key, params, overrides)
         g = self.game
-        self.observation_space = spaces.Box(*(b.astype(np.float32) for b in g.obs_bounds()), dtype=np.float32)
+        self.observation_space = finite_box(
+            spaces.Box(*(b.astype(np.float32) for b in g.obs_bounds()), dtype=np.float32)
+        )
         self.action_space = PolicyTableSpace(g.n_states, g.n_actions)
         self._rows = g.row_buffers(1)
         self._t = 0
@@ -247,8 +253,8 @@ class PushForwardEnv(gym.Env):
         self.agg = g.aggregate(self.mu, static, z[:, 0])
         self._t = 0
         self._done = False
-        obs = g.observation(self.agg, static, z[:, 0], 0)[0].astype(np.float32)
-        return obs, {"mu": self.mu[0].copy(), "aggregates": self._aggregates()}
+        info = {"mu": self.mu[0].copy(), "aggregates": self._aggregates()}
+        return clip_observation(g.observation(self.agg, static, z[:, 0], 0)[0], self.observation_space, info), info
 
     def _aggregates(self) -> dict[str, float]:
         return aggregate_dict(self.game, self.agg[0], self.static[0], float(self.z[0, self._t]), self._t)
@@ -270,8 +276,9 @@ class PushForwardEnv(gym.Env):
         reward = float(g.mean_reward(self.mu, pi, zero, R)[0])
         self.mu, self.agg, self._t = mu_next, agg_next, t + 1
         self._done = self._t >= g.horizon
-        obs = g.observation(self.agg, static, z[:, self._t], self._t)[0].astype(np.float32)
-        return obs, reward, self._done, False, {"mu": self.mu[0].copy(), "aggregates": self._aggregates()}
+        info = {"mu": self.mu[0].copy(), "aggregates": self._aggregates()}
+        obs = clip_observation(g.observation(self.agg, static, z[:, self._t], self._t)[0], self.observation_space, info)
+        return obs, reward, self._done, False, info
 
 
 class PushForwardLQ(PushForwardEnv):

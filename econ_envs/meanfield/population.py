@@ -20,6 +20,8 @@ from econ_envs.meanfield import kernels
 from econ_envs.meanfield.games.base import MeanFieldGame, Paths
 from econ_envs.meanfield.policies import as_policy
 
+MAX_AGENTS = 1_000_000  # the largest population of a sampled game (the other families bound theirs alike)
+
 
 @dataclass
 class Rollout:
@@ -106,8 +108,8 @@ class SampledPopulation:
     """
 
     def __init__(self, game: MeanFieldGame, n_agents: int):
-        if isinstance(n_agents, bool) or not isinstance(n_agents, (int, np.integer)) or n_agents < 1:
-            raise ValueError(f"n_agents must be a positive integer, got {n_agents!r}")
+        if isinstance(n_agents, bool) or not isinstance(n_agents, (int, np.integer)) or not 1 <= n_agents <= MAX_AGENTS:
+            raise ValueError(f"n_agents must be an integer in [1, {MAX_AGENTS:,}], got {n_agents!r}")
         self.game = game
         self.n_agents = int(n_agents)
         self.t = 0

@@ -280,6 +280,11 @@ register(
     )
 )
 
-GYM_ENVS = {"econ_envs/Monetary-CentralBank-v0": "econ_envs.monetary.central_bank:CentralBankEnv"}
+GYM_ENVS = {  # id -> gymnasium.register keywords; max_episode_steps = the default episode_length (months)
+    "econ_envs/Monetary-CentralBank-v0": {
+        "entry_point": "econ_envs.monetary.central_bank:CentralBankEnv",
+        "max_episode_steps": 120,
+    },
+}
 
 __all__ = ["MonetaryEnv", "MonetaryParams", "parallel_env"]

@@ -18,6 +18,15 @@ unseeded ``reset()`` continues both the economy's and the rules' random
 streams, so successive training episodes differ.
 ``reset(options={"shocks": {"policy_rate": 1.0}})`` schedules shocks (see
 :meth:`econ_envs.monetary.economy.MonetaryEconomy.apply_shock`).
+
+The observation space has finite bounds (:mod:`econ_envs.core.views`): the policy
+rate (now and last month) in its corridor [floor, ``max_policy_rate``] %/yr,
+unemployment rates in [0, 100] %, ``time_fraction`` and ``at_lower_bound`` in
+[0, 1], and every component without a natural bound (inflation, gaps, spreads,
+credit growth, ratios, in their units) within +-1e6; a value beyond is clipped and
+counted in ``info["clipped_observation"]``. Registered with
+``max_episode_steps=120`` (the default ``episode_length``); for longer episodes pass
+``max_episode_steps`` to ``gymnasium.make`` as well.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from econ_envs.core.views import clip_observation, finite_box
 from econ_envs.monetary.env import MonetaryEnv
 from econ_envs.monetary.params import MonetaryParams
 from econ_envs.monetary.policies import make_rule, reset_rules
@@ -53,7 +63,13 @@ class CentralBankEnv(gym.Env):
         self.bank_policy = make_rule("bank", bank_policy, self.params)
         self.household_policy = make_rule("household", household_policy, self.params)
         self.firm_policy = make_rule("firm", firm_policy, self.params)
-        self.observation_space = self.env.observation_space("central_bank")
+        p = self.params
+        corridor = (p.policy_floor, float(p.max_policy_rate))
+        natural = {"policy_rate": corridor, "policy_rate_prev": corridor, "unemployment": (0.0, 100.0),
+                   "natural_unemployment": (0.0, 100.0), "time_fraction": (0.0, 1.0), "at_lower_bound": (0.0, 1.0)}
+        self.observation_space = finite_box(
+            self.env.observation_space("central_bank"), self.env.obs_names("central_bank"), natural
+        )
         self.action_space = self.env.action_space("central_bank")
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
@@ -61,7 +77,8 @@ class CentralBankEnv(gym.Env):
         obs, _ = self.env.reset_batch(seed=seed, options=options)
         if seed is not None:  # unseeded resets (RLlib after the first episode) continue the rules' draws
             reset_rules(seed, self.bank_policy, self.household_policy, self.firm_policy)
-        return obs["central_bank"][0], {}
+        info: dict[str, Any] = {}
+        return clip_observation(obs["central_bank"][0], self.observation_space, info), info
 
     def _role_actions(self, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         out = {}
@@ -73,11 +90,8 @@ class CentralBankEnv(gym.Env):
     def step(self, action):
         if self.env.episode_over:
             raise ValueError("the episode is over (or reset() was never called); call reset() first")
-        a = np.asarray(action)
-        if a.shape not in ((), (1,)):
-            raise ValueError(f"central_bank: action must be one integer in [0, 4], got shape {a.shape}")
         # validate before the other roles' rules draw from their generators, so a rejected action changes nothing
-        checked, _ = self.env._check_role_array(self.env.roles["central_bank"], a.reshape(1))
+        checked = self.env.single_action("central_bank", action)
         acts = self._role_actions(self.env.batch_observations())
         acts["central_bank"] = checked
         res = self.env.step_batch(acts)
@@ -85,7 +99,7 @@ class CentralBankEnv(gym.Env):
         if res.info.get("termination_reason"):
             info["termination_reason"] = res.info["termination_reason"]
         return (
-            res.observations["central_bank"][0],
+            clip_observation(res.observations["central_bank"][0], self.observation_space, info),
             float(res.rewards["central_bank"][0]),
             bool(res.terminated),
             bool(res.truncated),

@@ -242,6 +242,8 @@ register(
     )
 )
 
-GYM_ENVS = {"econ_envs/RBC-Government-v0": "econ_envs.rbc.planner:RBCGovernmentEnv"}
+GYM_ENVS = {  # id -> gymnasium.register keywords; max_episode_steps = the default episode_length (quarters)
+    "econ_envs/RBC-Government-v0": {"entry_point": "econ_envs.rbc.planner:RBCGovernmentEnv", "max_episode_steps": 10},
+}
 
 __all__ = ["RBCEnv", "RBCParams", "RBCVectorEnv", "load_episode", "load_rollout", "make_vector", "parallel_env"]

@@ -9,6 +9,13 @@ example trained networks). Observation, action (``Discrete``: one index into
 the income x corporate tax grid) and reward (social welfare of the quarter) are
 the government's; the episode is truncated after ``episode_length`` quarters.
 ``info`` carries the quarter's aggregates.
+
+The observation space keeps the role's finite bounds and bounds the components
+that have none (prices and wages, in the model's currency unit) at 1e6
+(:mod:`econ_envs.core.views`); a value beyond is clipped and counted in
+``info["clipped_observation"]``. Registered with ``max_episode_steps=10`` (the
+default ``episode_length``); for longer episodes pass ``max_episode_steps`` to
+``gymnasium.make`` as well.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from econ_envs.core.views import clip_observation, finite_box
 from econ_envs.rbc.env import RBCEnv
 from econ_envs.rbc.params import RBCParams
 from econ_envs.rbc.policies import BudgetShare, CostPlus, FixedPriceWage
@@ -55,26 +63,30 @@ class RBCGovernmentEnv(gym.Env):
         self.params = self.env.params
         self.consumer_policy = _rule(consumer_policy, CONSUMER_RULES, self.params, "consumer", "budget_share")
         self.firm_policy = _rule(firm_policy, FIRM_RULES, self.params, "firm", "cost_plus")
-        self.observation_space = self.env.observation_space("government")
+        self.observation_space = finite_box(self.env.observation_space("government"))
         self.action_space = self.env.action_space("government")
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         obs, _ = self.env.reset_batch(seed=seed, options=options)
-        return obs["government"][0], {}
+        info: dict[str, Any] = {}
+        return clip_observation(obs["government"][0], self.observation_space, info), info
 
     def step(self, action):
+        if self.env.episode_over:
+            raise ValueError("the episode is over (or reset() was never called); call reset() first")
+        government = self.env.single_action("government", action)  # before the other rules act
         raw = self.env.raw_observations()
         res = self.env.step_batch(
             {
                 "consumer": self.consumer_policy(raw["consumer"]),
                 "firm": self.firm_policy(raw["firm"]),
-                "government": np.asarray(action).reshape(1),
+                "government": government,
             }
         )
-        info = {"aggregates": self.env.aggregates()}
+        info: dict[str, Any] = {"aggregates": self.env.aggregates()}
         return (
-            res.observations["government"][0],
+            clip_observation(res.observations["government"][0], self.observation_space, info),
             float(res.rewards["government"][0]),
             bool(res.terminated),
             bool(res.truncated),

@@ -30,6 +30,7 @@ half-written file under a final name. :func:`load_rollout` and
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sys
@@ -112,9 +113,11 @@ def parse_yaml(text: str, source: str = "hparams.yaml") -> dict[str, dict[str, A
             raise ValueError(f"{source}:{lineno}: expected 'key: value', got {line!r}")
         try:
             current[key.strip()] = json.loads(value.strip())
-        except json.JSONDecodeError:
-            msg = f"{source}:{lineno}: cannot read the value of {key.strip()!r}: {value.strip()!r}"
-            raise ValueError(msg) from None
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, integers past Python's digit limit, nesting
+            v = value.strip()
+            shown = repr(v) if len(v) <= 80 else f"{v[:60]!r}... ({len(v):,} characters)"
+            msg = f"{source}:{lineno}: cannot read the value of {key.strip()!r}: {shown}"
+            raise ValueError(f"{msg} ({type(exc).__name__}: {str(exc)[:200]})") from None
     return out
 
 
@@ -279,41 +282,88 @@ def expected_shapes(params: RBCParams, replicas: int, role: str) -> dict[str, tu
             "action_array": (params.n_government_actions, 2), "aux_array": (0,)}  # fmt: skip
 
 
+class _RolloutFileError(ValueError):
+    """A rollout file refused with a message that already names it (not re-wrapped)."""
+
+
+def _member_header(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype an ``.npy`` member declares, read from its header only (no data)."""
+    with z.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ValueError(f"unsupported .npy format version {version}")
+    return tuple(int(n) for n in shape), np.dtype(dtype)
+
+
+def _read_npz(path: Path, role: str | None, params: RBCParams | None, replicas: int | None) -> dict[str, np.ndarray]:
+    """Read the five arrays of an episode file, checking every header before any array is allocated.
+
+    The declared shapes must match the configuration (when ``params`` is given) and the declared
+    sizes must fit in the bytes the file really holds, so a forged header claiming gigabytes is
+    refused instead of being allocated.
+    """
+    disk = path.stat().st_size
+    with zipfile.ZipFile(path) as z:
+        infos = z.infolist()
+        keys = [i.filename[:-4] if i.filename.endswith(".npy") else i.filename for i in infos]
+        if len(set(keys)) != len(keys) or sorted(keys) != sorted(KEYS):
+            raise _RolloutFileError(f"{path}: keys must be {list(KEYS)}, got {sorted(keys)}")
+        headers = {k: _member_header(z, i) for k, i in zip(keys, infos)}
+        want = None
+        if params is not None and role is not None:
+            b = replicas if replicas is not None else (headers["states"][0] or (0,))[0]
+            want = expected_shapes(params, b, role)
+        for (k, (shape, dtype)), info in zip(headers.items(), infos):
+            if dtype.hasobject:
+                raise _RolloutFileError(f"{path}: {k} holds pickled Python objects (dtype {dtype}), never loaded")
+            kind = "f" if k in ("states", "rewards", "action_array", "aux_array") else "i"
+            if dtype.kind not in (kind + ("i" if kind == "f" else "")):
+                expected = "floating" if kind == "f" else "integer"
+                raise _RolloutFileError(f"{path}: {k} has dtype {dtype}, expected {expected}")
+            if want is not None and shape != want[k]:
+                raise _RolloutFileError(f"{path}: {k} has shape {shape}, expected {want[k]}")
+            nbytes = math.prod(shape) * dtype.itemsize
+            # a stored member holds its bytes as they are; deflate cannot shrink data more than ~1032 times
+            room = min(info.file_size, disk if info.compress_type == zipfile.ZIP_STORED else 1100 * disk)
+            if nbytes > room:
+                size = f"{nbytes:,} bytes" + (f", {nbytes / 2**30:,.1f} GiB" if nbytes >= 2**30 else "")
+                raise _RolloutFileError(
+                    f"{path}: {k} declares shape {shape} {dtype} ({size}), more than the "
+                    f"{room:,} bytes the file holds: corrupt or forged header"
+                )
+        return {k: np.lib.format.read_array(z.open(info), allow_pickle=False) for k, info in zip(keys, infos)}
+
+
 def load_episode(
     path: str | Path, params: RBCParams | None = None, replicas: int | None = None
 ) -> dict[str, np.ndarray]:
     """Read one ``episode_XXXX_<type>.npz``; with ``params``/``replicas`` also check every shape.
 
     Raises ``ValueError`` naming the file for a missing, truncated or corrupt file, a
-    missing or extra key, pickled (object) data, a wrong shape or dtype, non-finite
-    values or out-of-range action indices.
+    missing or extra key, pickled (object) data, a wrong shape or dtype, a header that
+    declares more data than the file holds (checked before anything is allocated),
+    non-finite values or out-of-range action indices.
     """
     path = Path(path)
     m = _EPISODE_RE.match(path.name)
     role = m.group(2) if m else None
     if not path.is_file():
         raise ValueError(f"{path}: no such rollout file")
-    data: dict[str, np.ndarray] = {}
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            names = list(npz.files)
-            for k in names:
-                data[k] = npz[k]
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, RuntimeError) as exc:
+        data = _read_npz(path, role, params, replicas)
+    except _RolloutFileError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, RuntimeError, MemoryError,
+            OverflowError, SyntaxError, TypeError) as exc:  # fmt: skip
         raise ValueError(f"{path}: corrupt or truncated rollout file ({type(exc).__name__}: {exc})") from None
-    if sorted(data) != sorted(KEYS):
-        raise ValueError(f"{path}: keys must be {list(KEYS)}, got {sorted(data)}")
     for k, v in data.items():
-        kind = "f" if k in ("states", "rewards", "action_array", "aux_array") else "i"
-        if v.dtype.kind not in (kind + ("i" if kind == "f" else "")):
-            raise ValueError(f"{path}: {k} has dtype {v.dtype}, expected {'floating' if kind == 'f' else 'integer'}")
-        if kind == "f" and v.size and not np.all(np.isfinite(v)):
+        if v.dtype.kind == "f" and v.size and not np.all(np.isfinite(v)):
             raise ValueError(f"{path}: {k} contains NaN or infinite values")
     if params is not None and role is not None:
-        want = expected_shapes(params, replicas if replicas is not None else data["states"].shape[0], role)
-        for k, shape in want.items():
-            if data[k].shape != shape:
-                raise ValueError(f"{path}: {k} has shape {data[k].shape}, expected {shape}")
         a = data["actions"]
         if role == "consumer":
             hi = np.array([len(params.consumption_choices)] * params.n_firms + [len(params.hours_choices),
@@ -323,6 +373,23 @@ def load_episode(
         if a.size and (a.min() < 0 or np.any(a.reshape(-1, hi.size) >= hi)):
             raise ValueError(f"{path}: actions contain indices outside the action space")
     return data
+
+
+_MAX_CONFIG_BYTES = 1 << 20  # hparams.yaml is about 2 kB and action_arrays.json a few kB; refuse 1 MiB and more
+
+
+def _read_config_text(path: Path) -> str:
+    """A configuration file's text; too large, unreadable or not UTF-8 raises ValueError naming it."""
+    try:
+        size = path.stat().st_size
+        if size > _MAX_CONFIG_BYTES:
+            raise ValueError(f"{path}: {size:,} bytes, more than the {_MAX_CONFIG_BYTES:,} a rollout configuration "
+                             "can need; not a rollout file")  # fmt: skip
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a text file") from None
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read ({exc})") from None
 
 
 def load_rollout(path: str | Path) -> Rollout:
@@ -337,31 +404,32 @@ def load_rollout(path: str | Path) -> Rollout:
     hp_path = path / "hparams.yaml"
     if not hp_path.is_file():
         raise ValueError(f"{path}: hparams.yaml is missing")
-    try:
-        text = hp_path.read_text()
-    except UnicodeDecodeError:
-        raise ValueError(f"{hp_path}: not a text file") from None
-    hp = parse_yaml(text, str(hp_path))
+    hp = parse_yaml(_read_config_text(hp_path), str(hp_path))
     for section in ("agents", "world", "train", "metadata"):
         if section not in hp:
             raise ValueError(f"{hp_path}: section {section!r} is missing")
     world = {k: v for k, v in hp["world"].items() if k != "maxtime"}
+    for section in ("world", "train"):
+        if not isinstance(hp[section], dict):
+            raise ValueError(f"{hp_path}: section {section!r} must be a mapping")
     try:
         params = RBCParams(**world)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ValueError(f"{hp_path}: invalid world configuration ({exc})") from None
     b = hp["train"].get("batch_size")
-    if isinstance(b, bool) or not isinstance(b, int) or b < 1:
-        raise ValueError(f"{hp_path}: train.batch_size must be a positive integer, got {b!r}")
+    if isinstance(b, bool) or not isinstance(b, int) or not 1 <= b <= 1_000_000:
+        raise ValueError(f"{hp_path}: train.batch_size must be an integer in [1, 1000000], got {b!r}")
     aa_path = path / "action_arrays.json"
+    if not aa_path.is_file():
+        raise ValueError(f"{path}: action_arrays.json is missing")
     try:
-        raw = json.loads(aa_path.read_text())
+        raw = json.loads(_read_config_text(aa_path))
         tables = {k: np.asarray(raw[k], dtype=np.float64) for k in
                   ("consumption_choices", "work_choices", "price_and_wage", "tax_choices")}  # fmt: skip
-    except FileNotFoundError:
-        raise ValueError(f"{path}: action_arrays.json is missing") from None
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"{aa_path}: corrupt decode tables ({type(exc).__name__}: {exc})") from None
+    except (ValueError, RecursionError, KeyError, TypeError, OverflowError) as exc:
+        if str(exc).startswith(str(aa_path)):
+            raise
+        raise ValueError(f"{aa_path}: corrupt decode tables ({type(exc).__name__}: {str(exc)[:200]})") from None
     if tables["price_and_wage"].shape != (params.n_firm_actions, 3) or tables["tax_choices"].shape != (
         params.n_government_actions,
         2,

@@ -192,6 +192,8 @@ register(
     )
 )
 
-GYM_ENVS = {"econ_envs/TaxAI-Planner-v0": "econ_envs.taxai.planner:TaxPlannerEnv"}
+GYM_ENVS = {  # id -> gymnasium.register keywords; max_episode_steps = the default episode_length (years)
+    "econ_envs/TaxAI-Planner-v0": {"entry_point": "econ_envs.taxai.planner:TaxPlannerEnv", "max_episode_steps": 300},
+}
 
 __all__ = ["TaxEnv", "TaxParams", "parallel_env"]

@@ -146,7 +146,7 @@ def test_corrupt_and_truncated_files_give_clear_errors(rollout_dir, tmp_path):
         action_array=np.zeros((36, 2)),
         aux_array=np.array(None),
     )
-    with pytest.raises(ValueError, match="corrupt or truncated"):
+    with pytest.raises(ValueError, match=r"episode_0001_government.npz: aux_array holds pickled Python objects"):
         load_episode(h, params, 3)
     # wrong shape, missing key, out-of-range action, NaN
     c = bad / "episode_0001_consumer.npz"
@@ -184,3 +184,78 @@ def test_corrupt_and_truncated_files_give_clear_errors(rollout_dir, tmp_path):
         load_rollout(bad)
     with pytest.raises(ValueError, match="no such rollout folder"):
         load_rollout(tmp_path / "nowhere")
+
+
+def _forge_header(src, dst, key, shape):
+    """Copy the npz ``src`` to ``dst`` with ``key``'s .npy header claiming ``shape`` (same length, same data)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            raw = zin.read(info)
+            if info.filename == f"{key}.npy":
+                header_len = int.from_bytes(raw[8:10], "little")
+                header = raw[10 : 10 + header_len].decode("latin1")
+                old = header[header.index("(") : header.index(")") + 1]
+                new = "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+                forged = header.replace(old, new).rstrip(" \n")
+                forged = forged + " " * (header_len - 1 - len(forged)) + "\n"
+                assert len(forged) == header_len
+                raw = raw[:10] + forged.encode("latin1") + raw[10 + header_len :]
+            zout.writestr(info, raw)
+
+
+def test_forged_headers_are_refused_before_allocating(rollout_dir, tmp_path):
+    """A header claiming 373 GiB is refused from the header, naming the file (no MemoryError)."""
+    params = RBCParams(n_consumers=12, n_firms=4)
+    src = rollout_dir / "episode_0000_consumer.npz"
+    huge = tmp_path / "episode_0000_consumer.npz"
+    _forge_header(src, huge, "states", (1000, 1000, 100_000))  # 1e11 float32: 372.5 GiB
+    # without params: the declared size does not fit in the file's bytes
+    with pytest.raises(ValueError, match=r"episode_0000_consumer.npz: states declares shape \(1000, 1000, 100000\) "
+                                         r"float32 \(400,000,000,000 bytes, 372.5 GiB\), more than the"):
+        load_episode(huge)
+    # with params: the header shape is checked against the configuration first
+    with pytest.raises(ValueError, match=r"episode_0000_consumer.npz: states has shape \(1000, 1000, 100000\), "
+                                         r"expected \(3, 10, 12, 21\)"):
+        load_episode(huge, params, 3)
+    # a header that claims a little more than the data (same configuration otherwise) is refused too
+    _forge_header(src, huge, "aux_array", (3, 10, 12, 5))
+    with pytest.raises(ValueError, match="aux_array declares shape"):
+        load_episode(huge)
+    # the untouched copy still loads (the forging helper changes only the header)
+    ok = tmp_path / "ok" / "episode_0000_consumer.npz"
+    ok.parent.mkdir()
+    _forge_header(src, ok, "aux_array", (3, 10, 12, 4))
+    assert np.array_equal(load_episode(ok, params, 3)["aux_array"], load_episode(src, params, 3)["aux_array"])
+
+
+def test_config_parse_errors_name_the_file(rollout_dir, tmp_path):
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(rollout_dir, bad)
+    hp = bad / "hparams.yaml"
+    text = (rollout_dir / "hparams.yaml").read_text()
+    # an integer past Python's 4300-digit conversion limit (10 million digits would also pass the size cap check)
+    hp.write_text(text.replace("n_firms: 4", "n_firms: " + "9" * 5000))
+    with pytest.raises(ValueError, match=r"hparams.yaml:\d+: cannot read the value of 'n_firms': '9{60}'\.\.\. "
+                                         r"\(5,000 characters\)"):
+        load_rollout(bad)
+    hp.write_text(text.replace("n_firms: 4", "n_firms: " + "9" * 10_000_000))
+    with pytest.raises(ValueError, match=r"hparams.yaml: 10,00\d,\d{3} bytes, more than the 1,048,576"):
+        load_rollout(bad)
+    hp.write_text(text.replace("n_firms: 4", "n_firms: " + "[" * 100_000))
+    with pytest.raises(ValueError, match=r"hparams.yaml:\d+: cannot read the value of 'n_firms'"):
+        load_rollout(bad)
+    hp.write_text(text.replace("n_firms: 4", "n_firms: 1" + "0" * 400))  # an int too large for a float
+    with pytest.raises(ValueError, match=r"hparams.yaml: invalid world configuration"):
+        load_rollout(bad)
+    hp.write_text(text.replace("batch_size: 3", "batch_size: 10000000000"))
+    with pytest.raises(ValueError, match=r"hparams.yaml: train.batch_size must be an integer in \[1, 1000000\]"):
+        load_rollout(bad)
+    hp.write_text(text)
+    (bad / "action_arrays.json").write_text('{"consumption_choices": ' + "1" * 5000 + "}")
+    with pytest.raises(ValueError, match=r"action_arrays.json: corrupt decode tables \(ValueError"):
+        load_rollout(bad)
+    (bad / "action_arrays.json").write_text("[" * 100_000)
+    with pytest.raises(ValueError, match=r"action_arrays.json: corrupt decode tables \(RecursionError"):
+        load_rollout(bad)
