@@ -60,6 +60,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         out=args.out,
         overrides=parse_assignments(args.set),
         progress=not args.quiet,
+        households=args.households,
     )
     avg = summary["averages"]
     keys = [k for k in ("gdp_per_household", "wealth_gini", "income_gini", "social_welfare", "debt_to_gdp",
@@ -229,6 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="run a baseline policy profile and write history, summary and plots")
     p.add_argument("env_id")
     p.add_argument("--policy", default=None, help="baseline profile (see `econ-envs list`)")
+    p.add_argument(
+        "--households",
+        default=None,
+        help="taxai-v0: household rule (buffer_stock, constant_saving) or 'optimal' (the perfect-foresight "
+        "equilibrium's optimal households, solved before the run)",
+    )
     p.add_argument("--steps", type=int, default=None, help="number of steps (default: one full episode)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="output folder (default: runs/ENV_POLICY_seedS)")

@@ -214,11 +214,14 @@ def simulate(
     out: str | Path | None = None,
     overrides: Mapping[str, Any] | None = None,
     progress: bool = True,
+    households: str | None = None,
 ) -> dict[str, Any]:
     """Run a baseline policy profile and write history.csv, summary.json and macro_variables.png.
 
     Returns the summary dict. ``overrides`` are env keyword arguments (``--set``);
-    they take precedence over the profile's own ``env_overrides``.
+    they take precedence over the profile's own ``env_overrides``. ``households`` picks
+    the follower rule of profiles that take one (``taxai-v0``: a household rule, or
+    ``optimal`` for the equilibrium's optimal households).
     """
     spec = get_spec(env_id)
     policy = policy or spec.default_policy
@@ -228,7 +231,14 @@ def simulate(
     kwargs = dict(getattr(factory, "env_overrides", {}))
     kwargs.update(overrides or {})
     env = spec.make(**kwargs)
-    profile = factory(env)
+    if households is None:
+        profile = factory(env)
+    else:
+        import inspect
+
+        if "household" not in inspect.signature(factory).parameters:
+            raise ValueError(f"{env_id}'s policy profiles take no households option (got {households!r})")
+        profile = factory(env, household=households)
     horizon = int(getattr(env, "episode_length", 0) or 0)
     if steps is None:
         steps = horizon if horizon > 0 else 100
@@ -246,6 +256,7 @@ def simulate(
     summary = {
         "env_id": env_id,
         "policy": policy,
+        "households": households,
         "profile": getattr(profile, "name", policy),
         "seed": seed,
         "steps_requested": steps,

@@ -185,6 +185,7 @@ register(
             "free_market": "econ_envs.taxai.policies:FreeMarketProfile",
             "us_federal": "econ_envs.taxai.policies:USFederalProfile",
             "saez": "econ_envs.taxai.policies:SaezProfile",
+            "best_hsv": "econ_envs.taxai.policies:BestHSVProfile",
         },
         default_policy="us_federal",
         plot_panels=PLOT_PANELS,

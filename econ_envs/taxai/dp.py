@@ -34,6 +34,9 @@ wealth derivative V'_a on the grid:
 
 W is interpolated as exp(kappa W), kappa = (1 - beta) / beta, which is nearly linear
 in wealth for log utility (CRRA 1), so the coarse top of the grid loses no accuracy.
+Saving is capped at the top of the grid (``DPGrid.wealth_max``, 20,000 y0 = 1.4 billion
+USD by default): it binds only for super-stars in environments where beta (1 + r) > 1
+would make wealth grow without bound, and keeps the infinite-horizon problem well posed.
 """
 
 from __future__ import annotations
@@ -293,6 +296,10 @@ def vtilde(m, mend, cend, grid, s, wt, const):
     if ap < 0.0:
         ap = 0.0
         c = m / tauc1
+    a_top = grid[grid.size - 1]
+    if ap > a_top:  # saving is capped at the top of the grid (binds only where wealth would grow without bound)
+        ap = a_top
+        c = (m - a_top) / tauc1
     return utility_c(c, const[C_THETA], const[C_FLOOR]) + interp_w(ap, grid, s, wt, const[C_KAPPA]), c, ap
 
 
@@ -490,6 +497,8 @@ def evaluate_policy(V, P, grid, s, pol_h, pol_c, pol_p, e_nodes, env, rates, cum
             ap = m - (1.0 + const[C_TAUC]) * pol_c[i, j]
             if ap < 0.0:
                 ap = 0.0
+            if ap > grid[na - 1]:
+                ap = grid[na - 1]
             rew[i, j] = utility_c(pol_c[i, j], const[C_THETA], const[C_FLOOR]) - disutility(
                 pol_h[i, j], const[C_CHI], const[C_ETA]
             )

@@ -383,9 +383,12 @@ class BestResponse:
     def euler_residuals(self, years: range | None = None) -> dict[str, float]:
         """Euler-equation and hours first-order-condition residuals on the grid's interior.
 
-        Euler: 1 - c_implied / c with c_implied from beta E[u'(c') m_a(a', e', h')] / ... at the
-        optimal a' (next year's policy interpolated), for states with 0 < a' < wealth_max and
-        0 < p < 1. Hours: u'(c) dm/dh / (1 + tau_c) / (chi h^eta) - 1 for 0.01 < h < 0.99.
+        Euler: 1 - c_implied / c, c_implied = u'^-1((1 + tau_c) beta E[V_a(a', e')]) at the
+        optimal a', with next year's hours interpolated in wealth and its consumption read off
+        next year's consumption function at the resulting cash on hand; for states with
+        0 < a' < wealth_max and 0 < p < 1, except where a' lies in the grid cell of next
+        year's wealth-tax threshold (the HSV wealth tax starts there with a jump in its slope:
+        households bunch at the kink and the Euler equation holds only as an inequality). Hours: u'(c) dm/dh / (1 + tau_c) / (chi h^eta) - 1 for 0.01 < h < 0.99.
         Reported as log10 of the absolute residual (mean, 99th percentile and max).
         """
         yrs = range(self.T - 1) if years is None else years
@@ -393,7 +396,7 @@ class BestResponse:
         for t in yrs:
             ee, hh = _residuals(
                 t, self.wealth, self.s, self.chain.nodes, self.chain.P, self.hours, self.consumption, self.saving,
-                self.envs, self.rates, self.cums, self.path.thresholds, self.const,
+                self.mend, self.cend, self.envs, self.rates, self.cums, self.path.thresholds, self.const,
             )  # fmt: skip
             eul.append(ee)
             hrs.append(hh)
@@ -456,6 +459,9 @@ def _act(a, e, log_nodes, star_e, grid, s, hours, mend, cend, env, rates, cum, t
             c = dp.interp_c(m, mend[k], cend[k])
         else:
             c = (1.0 - w) * dp.interp_c(m, mend[k], cend[k]) + w * dp.interp_c(m, mend[k + 1], cend[k + 1])
+        a_top = grid[grid.size - 1]
+        if m - tauc1 * c > a_top:  # the saving cap at the top of the grid, as in the DP
+            c = (m - a_top) / tauc1
         if m > 0.0:
             p = 1.0 - tauc1 * c / m
             p = min(max(p, 0.0), 1.0)
@@ -480,7 +486,7 @@ def _value(a, e, log_nodes, star_e, grid, s, V, kappa, out):
 
 
 @njit(cache=True)
-def _residuals(t, grid, s, nodes, P, hours, cons, saving, envs, rates, cums, thr, const):
+def _residuals(t, grid, s, nodes, P, hours, cons, saving, mend, cend, envs, rates, cums, thr, const):
     ne, na = hours.shape[1], hours.shape[2]
     tauc1 = 1.0 + const[dp.C_TAUC]
     beta = const[dp.C_BETA]
@@ -493,6 +499,10 @@ def _residuals(t, grid, s, nodes, P, hours, cons, saving, envs, rates, cums, thr
     eul = np.full(ne * na, np.nan)
     hrs = np.full(ne * na, np.nan)
     a_max = grid[na - 1]
+    env1 = envs[t + 1]
+    kink = 0.0  # wealth where next year's wealth tax starts (HSV break-even): its slope jumps there
+    if env1[dp.E_TAXED] != 0.0 and env1[dp.E_XIA] > 0.0 and env1[dp.E_TAUA] < 1.0:
+        kink = env1[dp.E_AREF] * (1.0 - env1[dp.E_TAUA]) ** (1.0 / env1[dp.E_XIA])
     for i in range(ne):
         for j in range(1, na - 1):
             h = hours[t, i, j]
@@ -506,13 +516,18 @@ def _residuals(t, grid, s, nodes, P, hours, cons, saving, envs, rates, cums, thr
             ap = p * m
             if not (1e-9 < p < 1.0 - 1e-9) or ap >= a_max or ap <= grid[1]:
                 continue
+            if kink > 0.0:  # a' in the grid cell of next year's wealth-tax threshold: a kink, no Euler equation
+                jk = dp.grid_index(ap, grid, s)
+                if grid[jk] <= kink <= grid[jk + 1]:
+                    continue
             ev = 0.0
             for q in range(ne):
                 pq = P[i, q]
                 if pq == 0.0:
                     continue
                 h1 = min(max(_interp_a(ap, grid, s, hours[t + 1, q]), 0.0), 1.0)
-                c1 = _interp_a(ap, grid, s, cons[t + 1, q])
+                m1, _, _ = dp.cash_on_hand(ap, nodes[q], h1, envs[t + 1], rates[t + 1], cums[t + 1], thr, ded, mode)
+                c1 = min(max(dp.interp_c(m1, mend[t + 1, q], cend[t + 1, q]), 0.0), m1 / tauc1)
                 ev += pq * dp.marginal_value(ap, nodes[q], h1, c1, envs[t + 1], rates[t + 1], cums[t + 1], thr, const)
             if ev <= 0.0:
                 continue
@@ -552,8 +567,13 @@ class StationarySolution:
 
 
 def _converged(grid: DPGrid, dpol: float, dval: float) -> bool:
-    # hours are solved to tol_hours, so the policy can move by that much between iterations
-    return dval < grid.tol_stationary and dpol < 10.0 * grid.tol_hours + grid.tol_stationary
+    return dval < grid.tol_stationary and dpol < _policy_tol(grid)
+
+
+def _policy_tol(grid: DPGrid) -> float:
+    # hours are solved to tol_hours, so they move by that much between iterations; consumption (relative to
+    # 1 + c, units of y0) converges slowly at the top of the grid when beta (1 + r) > 1 (wealth keeps growing)
+    return 10.0 * grid.tol_hours + 100.0 * grid.tol_stationary
 
 
 def solve_stationary(
@@ -575,7 +595,7 @@ def solve_stationary(
     cend = np.zeros((ne, na + 1))
     it, dpol, dval = dp.stationary(
         V, Va, chain.P, chain.nodes, wealth, s, env, rates, cum, thr, const, h, c, p, mend, cend,
-        grid.tol_stationary, 10.0 * grid.tol_hours + grid.tol_stationary, grid.max_stationary_iterations,
+        grid.tol_stationary, _policy_tol(grid), grid.max_stationary_iterations,
         grid.howard_steps,
     )  # fmt: skip
     if not _converged(grid, dpol, dval):
@@ -959,7 +979,9 @@ def equilibrium_path(
     seed: int | None = 0,
     grid: DPGrid | None = None,
     tol: float = 1e-3,
-    max_iterations: int = 40,
+    tol_ce: float = 1e-4,
+    check_below: float = 0.25,
+    max_iterations: int = 30,
     damping: float = 0.5,
     anderson: int = 5,
     start: Any = "buffer_stock",
@@ -973,7 +995,11 @@ def equilibrium_path(
     Fixed-point iteration: simulate -> solve the DP on the path -> simulate with the DP
     households -> ..., the next path to solve on mixed from the last ones by Anderson
     acceleration (memory ``anderson``, mixing ``damping``), until the path moves by less than ``tol``
-    (:func:`path_distance`). Works for stationary governments and for adaptive ones (Saez,
+    (:func:`path_distance`) or - checked once it moves by less than ``check_below`` - the
+    households' exploitability on the path they produced is below ``tol_ce`` (a consumption-
+    equivalent fraction: 1e-4 = 0.01 %), an epsilon-equilibrium in the economist's unit. (An
+    adaptive government such as Saez moves its rates in discrete steps, so its path need not
+    settle to ``tol`` even when the households are best-responding.) Works for stationary governments and for adaptive ones (Saez,
     a learned policy): households foresee the policy path the rule produces. The result
     carries the exploitability of the final households on the final path (~0 in equilibrium).
     """
@@ -987,15 +1013,23 @@ def equilibrium_path(
     br = best_response(target, grid)
     dist = float("inf")
     it = 0
+    expl: Exploitability | None = None
+    converged = False
     accel = _Anderson(m=anderson, beta=damping)
     for it in range(1, max_iterations + 1):
         new = record_path(params, government, OptimalHouseholds(br), seed)
         dist = path_distance(new, target)
         hist.append(dist)
+        path = new
+        expl = None
+        if dist < tol:
+            converged = True
+        elif dist < check_below:  # close: are the households already best-responding to the path they made?
+            expl = household_exploitability(new, best_response(new, grid))
+            converged = abs(expl.consumption_equivalent) < tol_ce
         if progress is not None:
             progress(it, dist)
-        path = new
-        if dist < tol:
+        if converged:
             break
         if new.T != target.T:  # a collapse moved the horizon: restart the acceleration from the new path
             accel.reset()
@@ -1003,9 +1037,134 @@ def equilibrium_path(
         else:
             target = _with_vector(new, accel.step(_path_vector(target), _path_vector(new)))
         br = best_response(target, grid)
-    br_final = br if dist < tol else best_response(path, grid)
-    expl = household_exploitability(path, best_response(path, grid))
+    if expl is None:
+        expl = household_exploitability(path, best_response(path, grid))
+    br_final = br  # the solution the households followed to produce ``path``
     return Equilibrium(
-        path=path, best_response=br_final, iterations=it, distance=dist, converged=dist < tol,
+        path=path, best_response=br_final, iterations=it, distance=dist, converged=converged,
         exploitability=expl, seconds=time.perf_counter() - t0, history=hist,
     )  # fmt: skip
+
+
+# ----------------------------------------------------------- anticipated-utility households
+
+
+def _row_distance(a: np.ndarray, b: np.ndarray) -> float:
+    scale = np.maximum(np.maximum(np.abs(a), np.abs(b)), 1.0)
+    scale[dp.E_R] = 1.0
+    scale[dp.E_TR] = 1.0
+    return float(np.max(np.abs(a - b) / scale))
+
+
+class AnticipatedUtilityHouseholds:
+    """Optimal households that take this year's environment as permanent (anticipated utility).
+
+    Each year every household follows the infinite-horizon optimal policy for the
+    prices, transfer, tax references and policy it faces now, as if they lasted forever
+    (Kreps 1998; Cogley & Sargent 2008): the concept for a government whose future
+    actions households cannot foresee (a learning government). The solution is reused
+    while the environment moves by less than ``resolve_tol`` (relative, absolute for the
+    interest rate and transfer) and re-solved, warm-started, otherwise.
+
+    Two sources of the environment: ``env`` (a ``TaxEnv``; exact - the policy in force,
+    its references and this year's rule transfer, with last year's prices), or, without
+    ``env``, the household observations (HSV schedules only: tau, xi, tau_a, xi_a are
+    recovered exactly from the observed average and marginal rates; last year's prices
+    and mean transfer) - the form a frozen RLlib module can use.
+    """
+
+    name = "optimal"
+
+    def __init__(self, params: TaxParams, env: Any = None, grid: DPGrid | None = None, resolve_tol: float = 1e-3):
+        self.params = params
+        self.env = env
+        self.grid = DPGrid() if grid is None else grid
+        if not (0.0 <= resolve_tol <= 0.1):
+            raise ValueError(f"resolve_tol must be in [0, 0.1], got {resolve_tol}")
+        self.resolve_tol = resolve_tol
+        self.wealth, self.s = dp.wealth_grid(self.grid.n_wealth, self.grid.wealth_max, self.grid.wealth_first)
+        self.chain = AbilityChain(params, self.grid.n_ability)
+        self.const = _const(params, self.grid)
+        self.thr = np.asarray(params.bracket_thresholds, dtype=np.float64) / params.gdp_per_household
+        self.solutions: list[tuple[np.ndarray, StationarySolution]] = []
+        self.solves = 0
+        self.solve_seconds = 0.0
+
+    def reset(self, seed: int | None = None) -> None:
+        """Nothing to forget between episodes (solutions are kept as warm starts)."""
+
+    def _solution(self, row: np.ndarray, rates: np.ndarray, cum: np.ndarray) -> StationarySolution:
+        best, near = float("inf"), None
+        for r0, sol in self.solutions:
+            d = _row_distance(row, r0)
+            if d < best:
+                best, near = d, sol
+        if near is not None and best <= self.resolve_tol:
+            return near
+        t0 = time.perf_counter()
+        sol = solve_stationary(self.params, self.grid, self.chain, self.wealth, self.s, row, rates, cum, self.thr,
+                               warm=near)  # fmt: skip
+        self.solve_seconds += time.perf_counter() - t0
+        self.solves += 1
+        self.solutions.append((row.copy(), sol))
+        if len(self.solutions) > 64:
+            self.solutions.pop(0)
+        return sol
+
+    def _rows_from_env(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        eco = self.env.economy
+        st = eco.state
+        if st is None:
+            raise RuntimeError("call reset() first")
+        p = self.params
+        n = p.n_households
+        tr = p.fiscal_rule_strength * (p.debt_target_ratio * p.gdp_per_household * n - st.B) / n
+        return environment_row(p, st.prev_r, st.prev_w, tr, st.y_ref, st.a_ref, st.policy)
+
+    def _rows_from_obs(self, common: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        p = self.params
+        if p.income_tax != "hsv":
+            raise ValueError(
+                "optimal households read HSV schedules from their observations; with income_tax='brackets' "
+                "give them the env (AnticipatedUtilityHouseholds(params, env=env))"
+            )
+        ni = kr.INCOME_POINTS.size
+        i1 = int(np.where(kr.INCOME_POINTS == 1.0)[0][0])
+        c = np.asarray(common, dtype=np.float64)
+        tau = c[i1]
+        mtr = c[ni + i1]
+        xi = 1.0 - (1.0 - mtr) / (1.0 - tau) if tau < 1.0 else 0.0
+        w1, w10 = c[2 * ni], c[2 * ni + 1]
+        tau_a = max(w1, 0.0)
+        xi_a = -np.log10(max(1.0 - w10, 1e-12) / max(1.0 - tau_a, 1e-12)) if w10 > 0.0 else 0.0
+        g = c[2 * ni + 2]
+        nf = kr.N_POLICY_FEATURES
+        y0 = p.gdp_per_household
+        mean_wealth, mean_income, wage_index, r, _, transfer = c[nf : nf + 6]
+        low, high = p.policy_bounds()
+        pol = np.clip([tau, max(xi, 0.0), tau_a, max(xi_a, 0.0), g], low, high)
+        return environment_row(p, r, wage_index * p.calibration.w0, transfer * y0, mean_income * y0,
+                               mean_wealth * y0, pol)  # fmt: skip
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        x = np.asarray(obs, dtype=np.float64)
+        single = x.ndim == 1
+        x = x[None, :] if single else x
+        if x.ndim != 2 or x.shape[1] != 2 + N_COMMON:
+            raise ValueError(f"household observations must have shape (N, {2 + N_COMMON}), got {np.shape(obs)}")
+        out = np.empty((x.shape[0], 2))
+        if self.env is not None:
+            groups = [(np.arange(x.shape[0]), self._rows_from_env())]
+        else:
+            keys, inv = np.unique(x[:, 2:], axis=0, return_inverse=True)
+            groups = [(np.flatnonzero(inv.ravel() == k), self._rows_from_obs(keys[k])) for k in range(keys.shape[0])]
+        for idx, (row, rates, cum) in groups:
+            sol = self._solution(row, rates, cum)
+            part = np.empty((idx.size, 2))
+            _act(
+                np.ascontiguousarray(x[idx, 0]), np.ascontiguousarray(x[idx, 1]), self.chain.log_nodes,
+                self.chain.star_e, self.wealth, self.s, sol.hours, sol.mend, sol.cend, row, rates, cum, self.thr,
+                self.const, part,
+            )  # fmt: skip
+            out[idx] = part
+        return out[0] if single else out

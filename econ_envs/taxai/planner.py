@@ -48,7 +48,14 @@ class TaxPlannerEnv(gym.Env):
     ):
         self.env = TaxEnv(params=params, **kwargs)
         self.params = self.env.params
-        self.household_policy = make_household_policy(household_policy, self.params)
+        if household_policy == "optimal":
+            # optimal households that take each year's environment as permanent (anticipated utility),
+            # read exactly from the economy's state
+            from econ_envs.taxai.optimal import AnticipatedUtilityHouseholds
+
+            self.household_policy = AnticipatedUtilityHouseholds(self.params, env=self.env)
+        else:
+            self.household_policy = make_household_policy(household_policy, self.params)
         self.action_space = self.env.action_space("government")
         names = self.env.government_obs_names()
         low, high = (np.broadcast_to(b, self.action_space.shape).astype(float) for b in
@@ -63,6 +70,8 @@ class TaxPlannerEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         obs, _ = self.env.reset_batch(seed=seed, options=options)
+        if hasattr(self.household_policy, "reset"):
+            self.household_policy.reset(seed)
         info: dict[str, Any] = {}
         return clip_observation(obs["government"][0], self.observation_space, info), info
 

@@ -157,6 +157,27 @@ class USFederal2022(FixedPolicy):
         super().__init__(params, np.array(policy))
 
 
+class BestHSV(FixedPolicy):
+    """The best stationary HSV schedule for the env's task against optimal households.
+
+    (tau, xi, tau_a, xi_a, G/Y) found by :func:`econ_envs.taxai.best_hsv.search_best_hsv`
+    (a derivative-free search over the action box, each candidate judged in the
+    perfect-foresight equilibrium with optimal households over the 300-year episode) and
+    stored in ``econ_envs/taxai/data/best_hsv.json`` with the command that regenerates it.
+    ``task`` defaults to the env's task.
+    """
+
+    name = "best_hsv"
+    env_overrides = {"income_tax": "hsv"}
+
+    def __init__(self, params: TaxParams, task: str | None = None):
+        if params.income_tax != "hsv":
+            raise ValueError("BestHSV needs income_tax='hsv'; build the env with BestHSV.env_overrides")
+        from econ_envs.taxai.best_hsv import load_best_hsv
+
+        super().__init__(params, np.array(load_best_hsv(task or params.task)))
+
+
 class Saez(GovernmentRule):
     """Adaptive Saez (2001) optimal marginal rates on the bracket grid.
 
@@ -452,6 +473,7 @@ GOVERNMENT_RULES: dict[str, type[GovernmentRule]] = {
     "free_market": FreeMarket,
     "us_federal": USFederal2022,
     "saez": Saez,
+    "best_hsv": BestHSV,
 }
 HOUSEHOLD_RULES: dict[str, type[HouseholdRule]] = {
     "buffer_stock": BufferStock,
@@ -467,8 +489,14 @@ def make_household_policy(
     if policy is None:
         policy = DEFAULT_HOUSEHOLD_RULE
     if isinstance(policy, str):
+        if policy == "optimal":
+            from econ_envs.taxai.optimal import AnticipatedUtilityHouseholds
+
+            return AnticipatedUtilityHouseholds(params)
         if policy not in HOUSEHOLD_RULES:
-            raise ValueError(f"unknown household rule {policy!r}; choose from {sorted(HOUSEHOLD_RULES)}")
+            raise ValueError(
+                f"unknown household rule {policy!r}; choose from {sorted(HOUSEHOLD_RULES) + ['optimal']}"
+            )
         return HOUSEHOLD_RULES[policy](params)
     if not callable(policy):
         raise TypeError(f"household_policy must be a rule name or a callable, got {type(policy).__name__}")
@@ -482,14 +510,29 @@ def make_government_policy(name: str, params: TaxParams, **kwargs: Any) -> Gover
 
 
 class BaselineProfile:
-    """A government rule plus a household rule, as ``econ-envs simulate`` runs them."""
+    """A government rule plus a household rule, as ``econ-envs simulate`` runs them.
+
+    ``household="optimal"``: the households of the perfect-foresight equilibrium with this
+    government (solved at :meth:`reset` for the run's seed, see
+    :func:`econ_envs.taxai.optimal.equilibrium_path`; ``self.equilibrium`` keeps it).
+    """
 
     def __init__(self, env: Any, government: str, household: str | None = None):
+        self.government_name = government
         self.government = make_government_policy(government, env.params)
-        self.household = make_household_policy(household, env.params)
-        self.name = f"{government}+{getattr(self.household, 'name', 'custom')}"
+        self.optimal = household == "optimal"
+        self.household = None if self.optimal else make_household_policy(household, env.params)
+        self.equilibrium = None
+        self.name = f"{government}+{'optimal' if self.optimal else getattr(self.household, 'name', 'custom')}"
 
     def reset(self, env: Any, seed: int | None) -> None:
+        if self.optimal:
+            from econ_envs.taxai.optimal import OptimalHouseholds, equilibrium_path
+
+            self.equilibrium = equilibrium_path(env.params, self.government_name, seed=seed)
+            self.household = OptimalHouseholds(self.equilibrium.best_response)
+        if hasattr(self.household, "reset"):
+            self.household.reset(seed)
         self.government.reset(seed)
         obs, _ = env.reset_batch(seed=seed)
         first = self.government.initial_action(obs["government"][0])
@@ -518,10 +561,12 @@ def _profile(government: str) -> type:
 FreeMarketProfile = _profile("free_market")
 USFederalProfile = _profile("us_federal")
 SaezProfile = _profile("saez")
+BestHSVProfile = _profile("best_hsv")
 
 
 __all__ = [
     "BaselineProfile",
+    "BestHSV",
     "BufferStock",
     "ConstantSaving",
     "FixedPolicy",
