@@ -1,8 +1,8 @@
 """Tax economy with optimal households: the best HSV schedule and the table economists read.
 
-    python scripts/taxai_equilibrium.py --search                 # best HSV per task -> econ_envs/taxai/data/best_hsv.json
-    python scripts/taxai_equilibrium.py                          # table -> docs/taxai/equilibrium/
-    python scripts/taxai_equilibrium.py --n 100 --seeds 2        # smaller
+    python scripts/taxai_equilibrium.py --search      # best HSV per task -> econ_envs/taxai/data/best_hsv.json
+    python scripts/taxai_equilibrium.py               # table -> docs/taxai/equilibrium/
+    python scripts/taxai_equilibrium.py --n 100 --seeds 2   # smaller
 
 For each population size N and seed: every government (free market, U.S. federal 2022,
 Saez, best HSV) with optimal households (the perfect-foresight equilibrium,
@@ -27,7 +27,6 @@ import numpy as np
 
 from econ_envs.taxai import best_hsv as bh
 from econ_envs.taxai.optimal import (
-    OptimalHouseholds,
     best_response,
     equilibrium_path,
     household_exploitability,
@@ -153,7 +152,8 @@ def table(n: int, seeds: list[int], task: str) -> str:
         lines.append(
             f"| {LABELS[gov]} | {hh.replace('_', ' ')} | {fmt([r['years'] for r in rs], digits=0)} | "
             f"{fmt([r['social_welfare'] for r in rs], digits=4)} | {fmt(ce, digits=2)} | "
-            f"{fmt([r['gdp_per_household'] for r in rs], digits=0)} | {fmt([r['capital_to_gdp'] for r in rs], digits=2)} | "
+            f"{fmt([r['gdp_per_household'] for r in rs], digits=0)} | "
+            f"{fmt([r['capital_to_gdp'] for r in rs], digits=2)} | "
             f"{fmt([r['interest_rate'] for r in rs], 100, 2)} | {fmt([r['wealth_gini'] for r in rs])} | "
             f"{fmt([r['income_gini'] for r in rs])} | {fmt([r['exploitability_ce'] for r in rs], 100, 3)} | {it_txt} |"
         )

@@ -388,7 +388,8 @@ class BestResponse:
         next year's consumption function at the resulting cash on hand; for states with
         0 < a' < wealth_max and 0 < p < 1, except where a' lies in the grid cell of next
         year's wealth-tax threshold (the HSV wealth tax starts there with a jump in its slope:
-        households bunch at the kink and the Euler equation holds only as an inequality). Hours: u'(c) dm/dh / (1 + tau_c) / (chi h^eta) - 1 for 0.01 < h < 0.99.
+        households bunch at the kink and the Euler equation holds only as an inequality).
+        Hours: u'(c) dm/dh / (1 + tau_c) / (chi h^eta) - 1 for 0.01 < h < 0.99.
         Reported as log10 of the absolute residual (mean, 99th percentile and max).
         """
         yrs = range(self.T - 1) if years is None else years
@@ -999,7 +1000,8 @@ def equilibrium_path(
     households' exploitability on the path they produced is below ``tol_ce`` (a consumption-
     equivalent fraction: 1e-4 = 0.01 %), an epsilon-equilibrium in the economist's unit. (An
     adaptive government such as Saez moves its rates in discrete steps, so its path need not
-    settle to ``tol`` even when the households are best-responding.) Works for stationary governments and for adaptive ones (Saez,
+    settle to ``tol`` even when the households are best-responding.) Works for stationary
+    governments and for adaptive ones (Saez,
     a learned policy): households foresee the policy path the rule produces. The result
     carries the exploitability of the final households on the final path (~0 in equilibrium).
     """
