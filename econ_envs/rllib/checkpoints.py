@@ -240,9 +240,10 @@ def space_from_data(d: Any, where: str) -> Any:
         kind = d["type"]
         if kind == "Box":
             shape = tuple(int(s) for s in d["shape"])
-            low = np.asarray([float(v) for v in d["low"]], dtype=np.float64).reshape(shape)
-            high = np.asarray([float(v) for v in d["high"]], dtype=np.float64).reshape(shape)
-            return gym.spaces.Box(low, high, shape=shape, dtype=np.dtype(d["dtype"]))
+            dtype = np.dtype(d["dtype"])
+            low = np.asarray([float(v) for v in d["low"]], dtype=np.float64).reshape(shape).astype(dtype)
+            high = np.asarray([float(v) for v in d["high"]], dtype=np.float64).reshape(shape).astype(dtype)
+            return gym.spaces.Box(low, high, shape=shape, dtype=dtype)
         if kind == "Discrete":
             return gym.spaces.Discrete(int(d["n"]), start=int(d.get("start", 0)))
         if kind == "MultiDiscrete":

@@ -207,12 +207,10 @@ class RunLog:
             w.flush()
 
     def _rewrite_tensorboard(self) -> None:
+        # the events are derived from result.json: if this is interrupted, the next resume writes them again
         self.close()
-        old = list(self.dir.glob("events.out.tfevents.*"))
+        for p in self.dir.glob("events.out.tfevents.*"):
+            p.unlink()
         for r in self.rows:
             self._log_tensorboard(flatten(r), flush=False)
         self._writer().flush()
-        new = set(self.dir.glob("events.out.tfevents.*"))
-        for p in old:
-            if p not in new:
-                p.unlink()
