@@ -162,6 +162,10 @@ def test_weights_only_export_acts_as_the_checkpoint_and_evaluates(tiny_checkpoin
     assert {r["government"] for r in summary["rows"]} >= {"learned", "saez"}
     with pytest.raises(ValueError, match="not empty"):
         export_weights(ckpt, export)
+    from econ_envs.rllib.best_response import best_response
+
+    br = best_response(export, "household", iters=1, episodes=1, out=tmp_path / "br")
+    assert br["other_modules_unchanged"] is True and np.isfinite(br["gain"])
 
 
 @pytest.mark.slow
@@ -205,3 +209,14 @@ def test_a_corrupt_export_or_checkpoint_is_named_in_the_error(tiny_checkpoint, t
     (ck / "class_and_ctor_args.pkl").write_bytes(b"\x80\x04N.")  # the pickle of None
     with pytest.raises(ValueError, match=r"class_and_ctor_args\.pkl does not hold an algorithm class and config"):
         load_checkpoint(ck)
+
+
+def test_the_help_of_commands_that_load_checkpoints_says_they_can_run_code():
+    from econ_envs.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for cmd in ("evaluate", "best-response", "export-weights"):
+        text = " ".join(sub.choices[cmd].format_help().split()).replace("- ", "-")  # argparse wraps at hyphens
+        assert "can execute code when it is loaded" in text and "trusted source" in text, cmd
+        assert "export-weights" in text, cmd
