@@ -150,6 +150,22 @@ def test_runs_killed_right_after_a_checkpoint_and_between_checkpoints_resume_wit
     assert (out / "training_curves.png").exists() and (out / "agent_rewards.png").exists()
 
 
+def test_an_interrupted_run_stops_with_its_ray_processes_and_says_how_to_resume(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen(_train_cmd(out, stop=50), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 600
+    while not list(out.glob("taxai_dsmfg/run_*/result.json")):
+        assert proc.poll() is None and time.time() < deadline, "no result before the interrupt"
+        time.sleep(0.05)
+    started = _descendants(proc.pid)
+    proc.send_signal(signal.SIGINT)  # what Ctrl-C sends to the foreground process group (the supervisor)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, output[-3000:]
+    assert "interrupted: `econ-envs train taxai_dsmfg --resume` continues" in output
+    _no_orphans(started)
+    assert not (out / "train_stats.json").exists()
+
+
 def test_training_on_a_two_node_local_cluster(tmp_path):
     script = tmp_path / "cluster.py"
     script.write_text(
