@@ -156,6 +156,8 @@ def checkpoint_meta(checkpoint: str | Path) -> dict[str, Any]:
     path = Path(checkpoint)
     if not path.is_dir():
         raise ValueError(f"checkpoint {path} is not a folder")
+    if not (path / META_FILE).exists():
+        raise ValueError(f"{path} is not a checkpoint written by `econ-envs train` (no {META_FILE})")
     meta = read_json(path / META_FILE, f"checkpoint {path}")
     if meta.get("format") != META_FORMAT:
         raise ValueError(f"{path / META_FILE}: format {meta.get('format')!r}, expected {META_FORMAT!r}")

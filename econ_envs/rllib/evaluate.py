@@ -1,8 +1,10 @@
 """Evaluate a trained checkpoint against the family's baselines on the same seeds.
 
 ``econ-envs evaluate CHECKPOINT [--episodes K] [--out DIR]``. Restores the
-algorithm from the checkpoint, plays its modules deterministically (the mean
-action) and the family's rule baselines on the same evaluation seeds, and writes:
+algorithm from the checkpoint (RLlib unpickles it: trusted checkpoints only), or the
+modules from a weights-only export (``econ-envs export-weights``), plays its modules
+deterministically (the mean action) and the family's rule baselines on the same
+evaluation seeds, and writes:
 
 * ``comparison.csv`` / ``comparison.md`` - one row per (government, households)
   pair: mean +- sd over episodes of the task reward and the economy's key metrics;

@@ -49,7 +49,10 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> None:
     kwargs: dict[str, Any] = {"include_dashboard": False, "ignore_reinit_error": True}
     if address:
         kwargs["address"] = address
-    else:
+    elif os.environ.get("RAY_ADDRESS"):  # e.g. set by `ray job submit`: join that cluster as Ray would
+        pass
+    else:  # a Ray of our own, even where `ray start` left a cluster on this machine
+        kwargs["address"] = "local"
         kwargs["num_cpus"] = num_cpus or os.cpu_count() or 2
     os.environ.setdefault("RAY_DEDUP_LOGS", "1")
     ray.init(**kwargs)

@@ -21,6 +21,9 @@ def _train_cmd(out: Path, *extra: str, stop: int = 6) -> list[str]:
             "--checkpoint-every", "2", "--out", str(out), "--quiet", *extra]  # fmt: skip
 
 
+ENV = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}  # a Ray of its own, not this worker's
+
+
 def _proc_table() -> dict[int, tuple[int, str]]:
     """pid -> (parent pid, state) of every process."""
     out = {}
@@ -64,7 +67,8 @@ def _run_until(out: Path, ready, *extra: str, kill: str) -> tuple[Path, dict[int
     """Start training, freeze its process group (SIGSTOP) as soon as ``ready(run_dir)`` holds, snapshot the
     results and checkpoints, then kill -9 the driver (``kill="driver"``) or its supervisor
     (``kill="supervisor"``). Returns (run dir, rows, checkpoints, the processes started)."""
-    proc = subprocess.Popen(_train_cmd(out, *extra), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(_train_cmd(out, *extra), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=ENV)  # fmt: skip
     deadline = time.time() + 600
     try:
         while True:
@@ -115,7 +119,7 @@ def test_runs_killed_right_after_a_checkpoint_and_between_checkpoints_resume_wit
     for it in range(1, 3):  # rows up to the first checkpoint: unchanged by the resume
         assert rows2[it] == rows1[it]
     # 3. resume again to the end
-    done = subprocess.run(_train_cmd(out, "--resume"), capture_output=True, text=True, timeout=600)
+    done = subprocess.run(_train_cmd(out, "--resume"), capture_output=True, text=True, timeout=600, env=ENV)
     assert done.returncode == 0, done.stderr[-3000:]
     stats = json.loads((out / "train_stats.json").read_text())
     assert stats["resumed"] is True and stats["iterations"] == 6
@@ -152,7 +156,8 @@ def test_runs_killed_right_after_a_checkpoint_and_between_checkpoints_resume_wit
 
 def test_an_interrupted_run_stops_with_its_ray_processes_and_says_how_to_resume(tmp_path):
     out = tmp_path / "run"
-    proc = subprocess.Popen(_train_cmd(out, stop=50), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(_train_cmd(out, stop=50), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=ENV)  # fmt: skip
     deadline = time.time() + 600
     while not list(out.glob("taxai_dsmfg/run_*/result.json")):
         assert proc.poll() is None and time.time() < deadline, "no result before the interrupt"

@@ -133,7 +133,7 @@ def test_evaluator_and_best_response_on_a_one_iteration_checkpoint(ray_session, 
     bare = tmp_path / "bare"  # an RLlib checkpoint without our metadata: a clear error naming the file
     shutil.copytree(ckpt, bare)
     (bare / "econ_envs_checkpoint.json").unlink()
-    with pytest.raises(ValueError, match="econ_envs_checkpoint.json does not exist"):
+    with pytest.raises(ValueError, match="not a checkpoint written by `econ-envs train` .no econ_envs_checkpoint.json"):
         checkpoint_config(bare)
     monkeypatch.chdir(tmp_path)
     summary = evaluate("ckpt", episodes=2, out=tmp_path / "eval")  # a relative path, as users type it
@@ -204,7 +204,7 @@ def test_bad_names_and_stage_lengths_fail_clearly(tmp_path):
         rbc_shared_ppo(entropy={"firm": [0.1]})
     with pytest.raises(ValueError, match="unknown role 'bank'"):
         rbc_best_response(role="bank")
-    with pytest.raises(ValueError, match="not an RLlib checkpoint"):
+    with pytest.raises(ValueError, match="not a checkpoint written by `econ-envs train`"):
         rbc_best_response(checkpoint=str(tmp_path))
     with pytest.raises(ValueError, match="annealing progress"):
         make_rule("government", "annealed_tax", ENV).set_progress(1.5)
