@@ -7,6 +7,7 @@ econ-envs rollout ENV_ID --replicas B --episodes E --out DIR [--policy NAME] [--
 econ-envs train CONFIG [--set key=value] [--address ADDR] [--num-env-runners N]
                        [--num-gpus-per-learner G] [--stop-iters N] [--out DIR] [--resume] [--wandb] [--evaluate K]
 econ-envs evaluate CHECKPOINT [--episodes K] [--out DIR]
+econ-envs export-weights CHECKPOINT OUT
 econ-envs best-response CHECKPOINT --role ROLE [--iters N] [--episodes K] [--deviators one|all]
 econ-envs sweep CONFIG [--num-samples N] [--stop-iters N] [--set key=value] [--out DIR]
 
@@ -98,7 +99,22 @@ def _need_rllib() -> None:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    import os
+
+    from econ_envs.rllib import train as T
+
+    if os.name == "posix" and not T.is_supervised_child():
+        return T.run_supervised(args.argv)  # the run and its Ray processes in one group, ended together
+    if T.is_supervised_child():
+        T.supervised_child_setup()
     _need_rllib()
+    try:
+        return _train_and_report(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _train_and_report(args: argparse.Namespace) -> int:
     from econ_envs.rllib.train import train
 
     stats = train(
@@ -136,6 +152,16 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     out = Path(summary["out"])
     written = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir())
     print(f"results in {out}: {', '.join(written)}")
+    return 0
+
+
+def _cmd_export_weights(args: argparse.Namespace) -> int:
+    _need_rllib()
+    from econ_envs.rllib.checkpoints import export_weights
+
+    res = export_weights(args.checkpoint, args.out)
+    print(f"wrote the weights of modules {', '.join(res['modules'])} (iteration {res['iteration']}) and "
+          f"export.json to {res['out']}")
     return 0
 
 
@@ -271,20 +297,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_train)
 
-    p = sub.add_parser("evaluate", help="play a checkpoint and the baselines on the same seeds")
-    p.add_argument("checkpoint")
+    from econ_envs.rllib.checkpoints import TRUST_NOTE
+
+    p = sub.add_parser("evaluate", help="play a checkpoint and the baselines on the same seeds", epilog=TRUST_NOTE)
+    p.add_argument("checkpoint", help="an RLlib checkpoint folder or an `export-weights` folder")
     p.add_argument("--episodes", type=int, default=5)
     p.add_argument("--out", default=None)
     p.set_defaults(func=_cmd_evaluate)
 
-    p = sub.add_parser("best-response", help="train one role's best response against the frozen others")
-    p.add_argument("checkpoint")
+    p = sub.add_parser("best-response", help="train one role's best response against the frozen others",
+                       epilog=TRUST_NOTE)  # fmt: skip
+    p.add_argument("checkpoint", help="an RLlib checkpoint folder or an `export-weights` folder")
     p.add_argument("--role", required=True)
     p.add_argument("--iters", type=int, default=10)
     p.add_argument("--episodes", type=int, default=3)
     p.add_argument("--deviators", default="one", choices=["one", "all"])
     p.add_argument("--out", default=None)
     p.set_defaults(func=_cmd_best_response)
+
+    p = sub.add_parser("export-weights", epilog=TRUST_NOTE,
+                       help="write a checkpoint's module weights as safetensors + JSON (loads without pickle)")
+    p.add_argument("checkpoint", help="a checkpoint folder written by `econ-envs train` (trusted: it is unpickled)")
+    p.add_argument("out", help="a new (or empty) folder for the export")
+    p.set_defaults(func=_cmd_export_weights)
 
     p = sub.add_parser("sweep", help="hyper-parameter sweep of an experiment with Ray Tune")
     p.add_argument("config")
@@ -331,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return int(args.func(args) or 0)
     except (ValueError, TypeError) as exc:

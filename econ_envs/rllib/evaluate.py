@@ -1,8 +1,10 @@
 """Evaluate a trained checkpoint against the family's baselines on the same seeds.
 
 ``econ-envs evaluate CHECKPOINT [--episodes K] [--out DIR]``. Restores the
-algorithm from the checkpoint, plays its modules deterministically (the mean
-action) and the family's rule baselines on the same evaluation seeds, and writes:
+algorithm from the checkpoint (RLlib unpickles it: trusted checkpoints only), or the
+modules from a weights-only export (``econ-envs export-weights``), plays its modules
+deterministically (the mean action) and the family's rule baselines on the same
+evaluation seeds, and writes:
 
 * ``comparison.csv`` / ``comparison.md`` - one row per (government, households)
   pair: mean +- sd over episodes of the task reward and the economy's key metrics;
@@ -30,23 +32,26 @@ EVAL_SEED0 = 10_000  # evaluation seeds start here (training uses small seeds)
 
 
 def load_checkpoint(checkpoint: str | Path) -> Any:
-    """The Algorithm saved in ``checkpoint`` (a Tune/RLlib checkpoint folder)."""
+    """The Algorithm saved in ``checkpoint`` (an RLlib checkpoint folder), or the modules of a weights-only
+    export (``econ-envs export-weights``; loaded without unpickling). An RLlib checkpoint can execute code
+    when loaded: only load trusted ones."""
+    from econ_envs.rllib.checkpoints import check_rllib_checkpoint, is_export, load_export, rllib_restore_error
+
+    path = Path(checkpoint).resolve()  # Ray reads a relative path as a URI without a scheme
+    if path.is_dir() and is_export(path):
+        return load_export(path)
+    check_rllib_checkpoint(path)
     from ray.rllib.algorithms.algorithm import Algorithm
 
     from econ_envs.rllib.env import register_economies
     from econ_envs.rllib.train import init_ray
 
-    path = Path(checkpoint).resolve()  # Ray reads a relative path as a URI without a scheme
-    if not path.is_dir():
-        raise ValueError(f"checkpoint {path} is not a folder")
-    if not (path / "algorithm_state.pkl").exists() and not (path / "rllib_checkpoint.json").exists():
-        raise ValueError(f"{path} does not look like an RLlib checkpoint (no algorithm_state.pkl)")
     init_ray()
     register_economies()
     try:
         return Algorithm.from_checkpoint(str(path.resolve()))  # pyarrow needs an absolute path
     except Exception as exc:  # corrupt or incompatible checkpoint: say so plainly
-        raise ValueError(f"could not restore the checkpoint in {path}: {type(exc).__name__}: {exc}") from exc
+        raise rllib_restore_error(path, exc) from exc
 
 
 def module_actor(module: Any, space: Any) -> Callable[[np.ndarray], np.ndarray]:

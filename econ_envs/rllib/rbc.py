@@ -55,7 +55,6 @@ the rule's action indices.
 from __future__ import annotations
 
 import math
-import pickle
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -974,26 +973,12 @@ def type_rewards(returns: Mapping[str, np.ndarray], role: str, rows: np.ndarray 
 
 # -------------------------------------------------------------------------- checkpoints
 def checkpoint_config(checkpoint: str | Path) -> tuple[AlgorithmConfig, int]:
-    """(the AlgorithmConfig, the training iteration) stored in an RLlib checkpoint folder, without building it."""
-    path = Path(checkpoint)
-    ctor = path / "class_and_ctor_args.pkl"
-    if not path.is_dir() or not ctor.exists():
-        raise ValueError(f"checkpoint {path} is not an RLlib checkpoint folder (no class_and_ctor_args.pkl)")
-    with open(ctor, "rb") as f:
-        info = pickle.load(f)
-    state = info["ctor_args_and_kwargs"][0][0]
-    config = state if isinstance(state, AlgorithmConfig) else AlgorithmConfig.from_state(state)
-    # from_state keeps the state's "class" entry as an attribute; to_dict() would then carry it, and an
-    # Algorithm built from that dict (as Tune builds it) takes the from_state path with to_dict's keys
-    # ("framework" overwriting the framework() method)
-    config.__dict__.pop("class", None)
-    iteration = 0
-    for name in ("algorithm_state.pkl", "state.pkl"):  # the Algorithm's own state: metrics and the iteration
-        if (path / name).exists():
-            with open(path / name, "rb") as f:
-                iteration = int(pickle.load(f).get("training_iteration", 0))
-            break
-    return config, iteration
+    """(the AlgorithmConfig, the training iteration) of a checkpoint written by ``econ-envs train``, without
+    building it: the config is rebuilt from the experiment and overrides in ``econ_envs_checkpoint.json``
+    (nothing is unpickled; see :mod:`econ_envs.rllib.checkpoints`)."""
+    from econ_envs.rllib.checkpoints import checkpoint_config as _checkpoint_config
+
+    return _checkpoint_config(checkpoint)
 
 
 def checkpoint_module_states(checkpoint: str | Path, module_ids: Sequence[str]) -> dict[str, dict[str, Any]]:

@@ -1,18 +1,30 @@
-"""Run an experiment from ``rllib_configs/`` under Ray Tune and write its results.
+"""Run an experiment from ``rllib_configs/`` and write its results, in a loop that survives kills.
 
 ``econ-envs train CONFIG`` / ``python scripts/train.py CONFIG``. Outputs in ``--out``
 (default ``runs/train/CONFIG``):
 
-* ``CONFIG/`` - Tune's experiment folder: ``progress.csv``, ``result.json``, TensorBoard
-  event files (``tensorboard --logdir OUT``), and ``checkpoint_*`` folders;
+* ``CONFIG/run_<start time>/`` - one folder per run: ``run.json`` (experiment, ``--set``
+  values, scaling), ``result.json``, ``progress.csv`` and TensorBoard event files
+  (``tensorboard --logdir OUT``; see :mod:`econ_envs.rllib.runlog`), and
+  ``checkpoint_<iteration>`` folders (the last three; each written atomically with
+  ``econ_envs_checkpoint.json``, never over an existing one; see :mod:`econ_envs.rllib.checkpoints`);
 * ``train_stats.json`` - settings, versions, iterations, wall time, last and best
-  returns per module, economy metrics, and the last checkpoint;
+  returns per module, economy metrics, the last checkpoint, and where a resume started;
 * ``training_curves.png`` - return, per-module losses and entropy, economy metrics;
 * ``agent_rewards.png`` - episode return per module over training.
 
-``--resume`` continues an interrupted run from its last checkpoint (Tune's restore).
+``--resume`` continues the latest run in ``--out`` from its latest complete checkpoint, with the
+settings in its ``run.json``. Iterations logged after that checkpoint (by a run killed before
+its next checkpoint) are moved to ``discarded_results.json`` and trained again, so
+``result.json``, ``progress.csv`` and TensorBoard hold each iteration once and the rows up to the
+checkpoint stay as they were; ``train_stats.json`` gives ``resumed_from_iteration``.
 ``--address`` joins an existing Ray cluster; ``--num-env-runners`` and
 ``--num-gpus-per-learner`` scale sampling out and put the Learner on a GPU.
+
+The algorithm runs in this process (the Ray driver), not in a Tune trial actor. ``econ-envs
+train`` runs it in a child process that leads its own process group, so that an interrupt, or
+``kill -9`` of the training process, also ends the Ray processes it started
+(:func:`run_supervised`).
 """
 
 from __future__ import annotations
@@ -37,7 +49,10 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> None:
     kwargs: dict[str, Any] = {"include_dashboard": False, "ignore_reinit_error": True}
     if address:
         kwargs["address"] = address
-    else:
+    elif os.environ.get("RAY_ADDRESS"):  # e.g. set by `ray job submit`: join that cluster as Ray would
+        pass
+    else:  # a Ray of our own, even where `ray start` left a cluster on this machine
+        kwargs["address"] = "local"
         kwargs["num_cpus"] = num_cpus or os.cpu_count() or 2
     os.environ.setdefault("RAY_DEDUP_LOGS", "1")
     ray.init(**kwargs)
@@ -165,6 +180,94 @@ def plot_training(rows: list[dict[str, Any]], out_dir: Path, title: str) -> list
     return written
 
 
+# ------------------------------------------------------------------------------ the training loop
+RUN_FILE = "run.json"
+LOCK_FILE = ".lock"
+KEEP_CHECKPOINTS = 3
+LOCK_WAIT_S = 120.0
+
+
+def _stop_reached(row: dict[str, Any] | None, stop: dict[str, Any]) -> bool:
+    """Tune's rule for a dict stop: any key reached (result[key] >= value; keys may be a/b paths)."""
+    if row is None:
+        return False
+    flat = _flatten(row)
+    for key, bound in stop.items():
+        v = _num(flat.get(key))
+        if v is not None and v >= float(bound):
+            return True
+    return False
+
+
+def _new_trial_dir(exp_dir: Path) -> Path:
+    stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
+    for k in range(1000):
+        d = exp_dir / (f"run_{stamp}" + (f"_{k}" if k else ""))
+        try:
+            d.mkdir(parents=True)
+            return d
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"cannot create a new run folder in {exp_dir}")
+
+
+def latest_trial_dir(exp_dir: Path) -> Path:
+    """The most recently started run folder of an experiment folder (``run_<start time>``)."""
+    runs = [p for p in exp_dir.glob("run_*") if (p / RUN_FILE).is_file()]
+    if not runs:
+        raise ValueError(f"--resume: no run of `econ-envs train` in {exp_dir}")
+    return max(runs, key=lambda p: (p.name[:23], len(p.name), p.name))  # run_<start time>[_k]
+
+
+def _lock(trial_dir: Path, wait_s: float) -> Any:
+    """Hold the run folder's lock (an flock, released when this process dies however it dies)."""
+    import fcntl
+
+    f = open(trial_dir / LOCK_FILE, "a+")
+    deadline = time.monotonic() + wait_s
+    said = False
+    while True:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                f.seek(0)
+                holder = f.read().strip() or "?"
+                f.close()
+                raise ValueError(f"run {trial_dir} is in use by another training process (pid {holder})") from None
+            if not said:
+                print(f"waiting for the training process still using {trial_dir} to exit", flush=True)
+                said = True
+            time.sleep(0.5)
+    f.seek(0)
+    f.truncate()
+    f.write(str(os.getpid()))
+    f.flush()
+    return f
+
+
+def _prune_checkpoints(trial_dir: Path, keep: int) -> None:
+    import shutil
+
+    from econ_envs.rllib.checkpoints import list_checkpoints
+
+    for _, p in list_checkpoints(trial_dir)[:-keep]:
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def _progress_line(row: dict[str, Any], stop: dict[str, Any]) -> str:
+    it = row.get("training_iteration")
+    total = stop.get("training_iteration")
+    ret = _num(row.get("env_runners", {}).get("episode_return_mean"))
+    parts = [f"iteration {it}" + (f"/{total}" if total else "")]
+    if ret is not None:
+        parts.append(f"episode return {ret:.4g} (reward units, all agents)")
+    parts.append(f"{_num(row.get('time_this_iter_s')) or 0:.1f} s this iteration, "
+                 f"{_num(row.get('time_total_s')) or 0:.0f} s in total")  # fmt: skip
+    return ", ".join(parts)
+
+
 def train(
     config: str,
     overrides: dict[str, Any] | None = None,
@@ -179,68 +282,150 @@ def train(
     wandb: bool = False,
     verbose: int = 1,
 ) -> dict[str, Any]:
-    """Train ``config`` (an ``rllib_configs`` name or a path) under Tune; return ``train_stats``."""
+    """Train ``config`` (an ``rllib_configs`` name or a path); return ``train_stats`` (see the module docstring).
+
+    With ``resume``, the latest run in the output folder continues from its latest complete
+    checkpoint, with the experiment settings recorded in its ``run.json``; results logged after that
+    checkpoint (by the run that was killed) are moved to ``discarded_results.json`` and trained again.
+    """
     import ray
-    from ray import tune
 
     import rllib_configs
     from econ_envs.core.simulate import versions
+    from econ_envs.rllib.checkpoints import (
+        checkpoint_meta,
+        checkpoint_name,
+        from_json,
+        list_checkpoints,
+        read_json,
+        save_checkpoint,
+        to_json,
+        write_json_atomic,
+    )
     from econ_envs.rllib.env import register_economies
+    from econ_envs.rllib.runlog import RunLog
 
     name = Path(config).stem
+    experiment = str(Path(config).resolve()) if Path(config).suffix == ".py" else config
     out_dir = Path(out) if out is not None else Path("runs") / "train" / name
     out_dir = out_dir.resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
     if checkpoint_every < 1:
         raise ValueError(f"checkpoint_every must be >= 1, got {checkpoint_every}")
+    if stop_iters is not None and stop_iters < 1:
+        raise ValueError(f"--stop-iters must be >= 1, got {stop_iters}")
     overrides = dict(overrides or {})
+    exp_dir = out_dir / name
+    resumed_from: dict[str, Any] | None = None
+    if resume:
+        trial_dir = latest_trial_dir(exp_dir)
+        lock = _lock(trial_dir, LOCK_WAIT_S)
+        run = read_json(trial_dir / RUN_FILE, f"--resume: run {trial_dir}")
+        stored = from_json(run.get("overrides", {}))
+        if overrides and overrides != stored:
+            diff = sorted(k for k in set(overrides) | set(stored) if overrides.get(k) != stored.get(k))
+            raise ValueError(f"--resume: --set {diff} differ from the run's settings {stored} "
+                             f"(recorded in {trial_dir / RUN_FILE}); leave --set out to resume")  # fmt: skip
+        overrides = stored
+        if run.get("experiment") != experiment:
+            raise ValueError(f"--resume: {trial_dir} is a run of {run.get('experiment')!r}, not {experiment!r}")
+        ckpts = list_checkpoints(trial_dir)
+        if not ckpts:
+            raise ValueError(f"--resume: run {trial_dir} has no complete checkpoint (it stopped before the first "
+                             f"one); train again without --resume")  # fmt: skip
+        resume_iter, resume_ckpt = ckpts[-1]
+        resumed_from = {"iteration": resume_iter, "checkpoint": str(resume_ckpt)}
+        if num_env_runners is None:
+            num_env_runners = run.get("scaling", {}).get("num_env_runners")
+        if num_gpus_per_learner is None:
+            num_gpus_per_learner = run.get("scaling", {}).get("num_gpus_per_learner")
+        if stop_iters is None and run.get("stop_iters") is not None:
+            stop_iters = int(run["stop_iters"])
     algo_config, stop = rllib_configs.build(config, **overrides)
     algo_config = apply_scaling(algo_config, num_env_runners, num_gpus_per_learner)
     if stop_iters is not None:
-        if stop_iters < 1:
-            raise ValueError(f"--stop-iters must be >= 1, got {stop_iters}")
         stop = {**stop, "training_iteration": stop_iters}
+    if not resume:
+        to_json(overrides, "--set")  # refuse settings that could not be recorded, before any work
+        trial_dir = _new_trial_dir(exp_dir)
+        lock = _lock(trial_dir, 0.0)
+        write_json_atomic(trial_dir / RUN_FILE, {
+            "experiment": experiment, "overrides": to_json(overrides, "--set"), "stop_iters": stop_iters,
+            "scaling": {"num_env_runners": num_env_runners, "num_gpus_per_learner": num_gpus_per_learner},
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "pid": os.getpid(),
+        })  # fmt: skip
     init_ray(address)
     register_economies()
-    callbacks = []
-    if wandb:
-        try:
-            from ray.air.integrations.wandb import WandbLoggerCallback
-        except ImportError as exc:  # pragma: no cover - depends on optional package
-            raise ValueError(f"--wandb needs the wandb package ({exc})") from None
-        os.environ.setdefault("WANDB_MODE", "offline")
-        callbacks.append(WandbLoggerCallback(project="econ_envs", group=name))
-    run_config = tune.RunConfig(
-        name=name,
-        storage_path=str(out_dir),
-        stop=stop,
-        checkpoint_config=tune.CheckpointConfig(
-            checkpoint_frequency=checkpoint_every, checkpoint_at_end=True, num_to_keep=3
-        ),
-        callbacks=callbacks or None,
-        verbose=verbose,
-    )
-    exp_dir = out_dir / name
+    log = RunLog(trial_dir)
+    discarded: list[int] = []
+    if resumed_from is not None:
+        discarded = log.truncate(resumed_from["iteration"])
+    wandb_run = _wandb_run(name, trial_dir, overrides) if wandb else None
     t0 = time.time()
-    if resume:
-        if not tune.Tuner.can_restore(str(exp_dir)):
-            raise ValueError(f"--resume: no restorable Tune run in {exp_dir}")
-        tuner = tune.Tuner.restore(
-            str(exp_dir), trainable=algo_config.algo_class, param_space=algo_config,
-            resume_unfinished=True, resume_errored=True,
-        )  # fmt: skip
-    else:
-        tuner = tune.Tuner(algo_config.algo_class, param_space=algo_config, run_config=run_config)
-    results = tuner.fit()
+    algo = algo_config.build_algo()
+    checkpoint: str | None = None
+    interrupted = False
+    try:
+        if resumed_from is not None:
+            meta = checkpoint_meta(resumed_from["checkpoint"])
+            algo.restore_from_path(resumed_from["checkpoint"])
+            if algo.iteration != resumed_from["iteration"]:
+                raise RuntimeError(f"restored {resumed_from['checkpoint']} but the algorithm is at iteration "
+                                   f"{algo.iteration}, not {resumed_from['iteration']}")  # fmt: skip
+            # Trainable's running totals live outside RLlib's state: carry them over from our metadata
+            algo._time_total = float(meta.get("time_total_s", 0.0))
+            algo._timesteps_total = meta.get("timesteps_total")
+            algo._episodes_total = meta.get("episodes_total")
+            checkpoint = resumed_from["checkpoint"]
+            if verbose:
+                redo = f"; training again iterations {discarded}, logged after it" if discarded else ""
+                ckname = Path(checkpoint).name
+                print(f"resumed {trial_dir} from {ckname} (iteration {algo.iteration}){redo}", flush=True)
+        last = log.rows[-1] if log.rows else None
+        done_iters = {it for it, _ in list_checkpoints(trial_dir)}
+
+        def save() -> str:
+            path = save_checkpoint(algo, trial_dir / checkpoint_name(algo.iteration), experiment=experiment,
+                                   overrides=overrides, extra={
+                                       "time_total_s": float(algo._time_total),
+                                       "timesteps_total": algo._timesteps_total,
+                                       "episodes_total": algo._episodes_total,
+                                   })  # fmt: skip
+            done_iters.add(algo.iteration)
+            _prune_checkpoints(trial_dir, KEEP_CHECKPOINTS)
+            return str(path)
+
+        while not _stop_reached(last, stop):
+            result = algo.train()
+            last = log.append(result)
+            if wandb_run is not None:
+                wandb_run.log({k: v for k, v in _flatten(last).items() if _num(v) is not None},
+                              step=int(last["training_iteration"]))  # fmt: skip
+            if verbose:
+                print(_progress_line(last, stop), flush=True)
+            if algo.iteration % checkpoint_every == 0:
+                checkpoint = save()
+        if algo.iteration not in done_iters:
+            checkpoint = save()
+        else:
+            checkpoint = str(trial_dir / checkpoint_name(algo.iteration))
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
+    finally:
+        log.close()
+        if wandb_run is not None:
+            wandb_run.finish()
+        algo.stop()
+        if interrupted:
+            ckpts = list_checkpoints(trial_dir)
+            where = f"from {ckpts[-1][1].name} (iteration {ckpts[-1][0]})" if ckpts else "(no checkpoint yet)"
+            print(f"interrupted: `econ-envs train {config} --resume` continues {trial_dir} {where}", flush=True)
+        lock.close()
     wall = time.time() - t0
-    result = results[0]
-    if result.error is not None:
-        raise RuntimeError(f"training failed: {result.error}")
-    df = result.metrics_dataframe
-    rows = [] if df is None else [_flatten(r) if isinstance(r, dict) else r for r in df.to_dict("records")]
-    checkpoint = result.checkpoint.path if result.checkpoint is not None else None
+    rows = log.flat_rows()
     stats = {
         "config": name,
+        "experiment": experiment,
         "overrides": overrides,
         "stop": stop,
         "scaling": {
@@ -251,12 +436,132 @@ def train(
         "algorithm": algo_config.algo_class.__name__,
         "versions": {**versions(), "ray": ray.__version__, "platform": platform.platform()},
         "wall_time_s": wall,
-        "resumed": resume,
+        "resumed": resumed_from is not None,
+        "resumed_from_iteration": None if resumed_from is None else resumed_from["iteration"],
+        "resumed_from_checkpoint": None if resumed_from is None else resumed_from["checkpoint"],
+        "redone_iterations": discarded,
         "experiment_dir": str(exp_dir),
+        "run_dir": str(trial_dir),
         "checkpoint": checkpoint,
+        "checkpoints": [str(p) for _, p in list_checkpoints(trial_dir)],
         **summarize_progress(rows),
     }
-    with open(out_dir / "train_stats.json", "w") as f:
-        json.dump(stats, f, indent=2, default=lambda o: o.item() if isinstance(o, np.generic) else str(o))
+    write_json_atomic(out_dir / "train_stats.json", json.loads(json.dumps(stats, default=_json_default)))
     stats["plots"] = plot_training(rows, out_dir, name)
     return stats
+
+
+def _json_default(o: Any) -> Any:
+    return o.item() if isinstance(o, np.generic) else str(o)
+
+
+def _wandb_run(name: str, trial_dir: Path, overrides: dict[str, Any]) -> Any:
+    """A Weights & Biases run for this training run (offline unless WANDB_MODE says otherwise); a resumed
+    run continues the same W&B run (its id is the run folder's name)."""
+    try:
+        import wandb
+    except ImportError as exc:  # pragma: no cover - depends on an optional package
+        raise ValueError(f"--wandb needs the wandb package ({exc})") from None
+    os.environ.setdefault("WANDB_MODE", "offline")
+    return wandb.init(project="econ_envs", group=name, name=trial_dir.name, id=f"{name}-{trial_dir.name}",
+                      resume="allow", dir=str(trial_dir), config=overrides)  # fmt: skip
+
+
+# ------------------------------------------------------------------------------ process supervision
+SUPERVISED_ENV = "ECON_ENVS_TRAIN_SUPERVISOR"
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def kill_group(pgid: int, grace_s: float = 5.0) -> None:
+    """SIGTERM the process group ``pgid``, then SIGKILL whatever is left after ``grace_s`` seconds."""
+    import signal
+
+    for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 2.0)):
+        if not _group_alive(pgid):
+            return
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and _group_alive(pgid):
+            time.sleep(0.1)
+
+
+def run_supervised(argv: list[str]) -> int:
+    """Run ``econ-envs ARGV`` in a child process that leads its own process group, and end that whole
+    group (the training driver and the Ray processes it started: GCS, raylet, dashboard and runtime-env
+    agents, log monitor) when the child exits, however it exits (also ``kill -9``).
+
+    SIGINT, SIGTERM and SIGHUP received here are passed on to the group. If this supervisor itself
+    is killed with ``kill -9``, the child gets SIGTERM (Linux parent-death signal), shuts Ray down and
+    ends its group. Only ``kill -9`` of both processes at once can leave Ray processes behind.
+    """
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, SUPERVISED_ENV: str(os.getpid())}
+    kwargs: dict[str, Any] = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
+    child = subprocess.Popen([sys.executable, "-m", "econ_envs.cli", *argv], env=env, **kwargs)
+
+    def forward(signum: int, frame: Any) -> None:
+        try:
+            os.killpg(child.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    sigs = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    old = {s: signal.signal(s, forward) for s in sigs}
+    try:
+        rc = child.wait()
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+        kill_group(child.pid)
+    return 128 - rc if rc < 0 else rc
+
+
+def supervised_child_setup() -> None:
+    """In the child of :func:`run_supervised`: get SIGTERM when the supervisor dies, turn SIGTERM into
+    KeyboardInterrupt (so the run stops cleanly), and end this process group at exit."""
+    import atexit
+    import signal
+
+    parent = int(os.environ.pop(SUPERVISED_ENV))
+    if platform.system() == "Linux":
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the supervisor died before the parent-death signal was armed
+        raise SystemExit(128 + int(signal.SIGTERM))
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)
+
+    def end_group() -> None:
+        if os.getpgrp() == os.getpid():
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            try:
+                os.killpg(0, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    atexit.register(end_group)
+
+
+def is_supervised_child() -> bool:
+    return SUPERVISED_ENV in os.environ

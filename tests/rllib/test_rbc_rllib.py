@@ -2,7 +2,6 @@
 
 import csv
 import math
-import pickle
 import shutil
 
 import numpy as np
@@ -11,6 +10,7 @@ import pytest
 import econ_envs
 from econ_envs.rbc import policies as P
 from econ_envs.rbc.bestresponse import run_episode
+from econ_envs.rllib.checkpoints import save_checkpoint
 from econ_envs.rllib.experiments import unwrap_module_weights
 from econ_envs.rllib.modules import FrozenRuleModule
 from econ_envs.rllib.population import PopulationEnvRunner, module_actions
@@ -117,28 +117,24 @@ def test_vector_runner_gives_the_generic_runners_episodes(ray_session):
 def test_evaluator_and_best_response_on_a_one_iteration_checkpoint(ray_session, tmp_path, monkeypatch):
     from econ_envs.rllib.evaluate import evaluate
 
-    cfg, _ = rbc_shared_ppo(**TINY, firm_anneal_iters=0, fixed_tax_iters=0, tax_anneal_iters=0, theta_tau_iters=0.0)
+    overrides = {**TINY, "firm_anneal_iters": 0, "fixed_tax_iters": 0, "tax_anneal_iters": 0, "theta_tau_iters": 0.0}
+    cfg, _ = rbc_shared_ppo(**overrides)
     algo = cfg.build_algo()
     try:
         algo.train()
-        ckpt = algo.save_to_path(str(tmp_path / "ckpt"))
+        ckpt = str(save_checkpoint(algo, tmp_path / "ckpt", experiment="rbc_shared_ppo", overrides=overrides))
         weights = {m: unwrap_module_weights(algo, m) for m in ("consumer", "firm", "government")}
     finally:
         algo.stop()
+    # the config comes back from our JSON metadata (experiment + overrides), not from RLlib's pickles
     config, iteration = checkpoint_config(ckpt)
     assert iteration == 1 and config.env == "rbc-v0" and config.env_config == cfg.env_config
-    # a Tune run stores the config as a state dict; read back, it must survive Tune's dict round trip
-    tune_ckpt = tmp_path / "tune_ckpt"
-    shutil.copytree(ckpt, tune_ckpt)
-    with open(tune_ckpt / "class_and_ctor_args.pkl", "rb") as f:
-        info = pickle.load(f)
-    state = {k: v for k, v in cfg.get_state().items() if k != "callbacks_class"}  # a local class: not picklable
-    info["ctor_args_and_kwargs"] = ((state,), {})
-    with open(tune_ckpt / "class_and_ctor_args.pkl", "wb") as f:
-        pickle.dump(info, f)
-    tune_config, _ = checkpoint_config(tune_ckpt)
-    assert type(tune_config) is type(cfg) and "class" not in tune_config.to_dict()
-    assert callable(tune_config.framework) and tune_config.env_config == cfg.env_config
+    assert type(config) is type(cfg) and config.rl_module_spec.rl_module_specs.keys() == cfg.policies.keys()
+    bare = tmp_path / "bare"  # an RLlib checkpoint without our metadata: a clear error naming the file
+    shutil.copytree(ckpt, bare)
+    (bare / "econ_envs_checkpoint.json").unlink()
+    with pytest.raises(ValueError, match="not a checkpoint written by `econ-envs train` .no econ_envs_checkpoint.json"):
+        checkpoint_config(bare)
     monkeypatch.chdir(tmp_path)
     summary = evaluate("ckpt", episodes=2, out=tmp_path / "eval")  # a relative path, as users type it
     out = tmp_path / "eval"
@@ -208,7 +204,7 @@ def test_bad_names_and_stage_lengths_fail_clearly(tmp_path):
         rbc_shared_ppo(entropy={"firm": [0.1]})
     with pytest.raises(ValueError, match="unknown role 'bank'"):
         rbc_best_response(role="bank")
-    with pytest.raises(ValueError, match="not an RLlib checkpoint"):
+    with pytest.raises(ValueError, match="not a checkpoint written by `econ-envs train`"):
         rbc_best_response(checkpoint=str(tmp_path))
     with pytest.raises(ValueError, match="annealing progress"):
         make_rule("government", "annealed_tax", ENV).set_progress(1.5)
