@@ -8,6 +8,7 @@ econ-envs train CONFIG [--set key=value] [--address ADDR] [--num-env-runners N]
                        [--num-gpus-per-learner G] [--stop-iters N] [--out DIR] [--resume] [--wandb] [--evaluate K]
 econ-envs evaluate CHECKPOINT [--episodes K] [--out DIR]
 econ-envs export-weights CHECKPOINT OUT
+econ-envs exploitability CHECKPOINT [--seeds N] [--n-households N] [--years T] [--out DIR]
 econ-envs best-response CHECKPOINT --role ROLE [--iters N] [--episodes K] [--deviators one|all]
 econ-envs sweep CONFIG [--num-samples N] [--stop-iters N] [--set key=value] [--out DIR]
 
@@ -165,6 +166,24 @@ def _cmd_export_weights(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_exploitability(args: argparse.Namespace) -> int:
+    _need_rllib()
+    from econ_envs.rllib.taxai_exploitability import checkpoint_exploitability
+
+    res = checkpoint_exploitability(
+        args.checkpoint,
+        seeds=args.seeds,
+        n_households=args.n_households,
+        years=args.years,
+        out=args.out,
+        progress=None if args.quiet else lambda msg: print(f"exploitability: {msg}", file=sys.stderr, flush=True),
+    )
+    out = Path(res["out"])
+    print(open(out / "exploitability.md").read())
+    print(f"wrote {out / 'exploitability.json'} and {out / 'exploitability.md'}")
+    return 0
+
+
 def _cmd_best_response(args: argparse.Namespace) -> int:
     _need_rllib()
     from econ_envs.rllib.best_response import best_response
@@ -304,6 +323,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--episodes", type=int, default=5)
     p.add_argument("--out", default=None)
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser(
+        "exploitability",
+        help="household exploitability of a tax checkpoint (exact best response, utils/yr and CE %%)",
+        description="Play a trained taxai checkpoint's government and households on evaluation seeds and "
+        "measure the population-average gain of one household switching alone to the exact dynamic-programming "
+        "best response, in utils per year and as a consumption-equivalent %. Writes exploitability.json and "
+        "exploitability.md. RLlib checkpoints are pickles and can execute code when loaded: load only "
+        "checkpoints from a trusted source.",
+    )
+    p.add_argument("checkpoint", help="an RLlib checkpoint folder of taxai-v0 or the TaxAI planner view (trusted)")
+    p.add_argument("--seeds", type=int, default=5, help="evaluation seeds, from 10000 (default 5)")
+    p.add_argument("--n-households", type=int, default=None, help="households per economy (default: the checkpoint's)")
+    p.add_argument("--years", type=int, default=None, help="simulate only the first T years (default: the episode)")
+    p.add_argument("--out", default=None, help="output folder (default: exploitability/ beside the checkpoint)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(func=_cmd_exploitability)
 
     p = sub.add_parser("best-response", help="train one role's best response against the frozen others",
                        epilog=TRUST_NOTE)  # fmt: skip

@@ -40,7 +40,7 @@ BATCHED_ABOVE = 32
 
 DEFAULT_PPO = {
     "lr": 3e-4,
-    "gamma": 0.975,  # DSMFG's discount (one step is a year)
+    "gamma": 0.975,  # DSMFG's discount (one step is a year); tax households use TaxParams.discount (module_gamma)
     "lambda_": 0.95,
     "clip_param": 0.2,
     "entropy_coeff": 0.0,
@@ -88,12 +88,15 @@ def base_config(
     trainable: list[str] | None = None,
     num_env_runners: int = 0,
     num_envs_per_env_runner: int = 1,
+    module_gamma: Mapping[str, float] | None = None,
 ) -> AlgorithmConfig:
     """A PPO config for ``env_id`` with one module per role (see module docstring).
 
     ``role_to_module`` maps each role to the module that acts for it; ``space_roles`` names
     the role whose spaces a module has when no role maps to it yet (a curriculum's second
-    government, say).
+    government, say). ``module_gamma`` (module id -> discount) gives modules their own gamma
+    (per-module config overrides, honoured by both paths: :mod:`econ_envs.rllib.discount`);
+    the others use the algorithm's ``gamma``.
     """
     register_economies()
     env_config = dict(env_config)
@@ -149,6 +152,17 @@ def base_config(
         .reporting(metrics_num_episodes_for_smoothing=5)
         .debugging(seed=seed)
     )
+    if module_gamma:
+        from econ_envs.rllib.discount import PerModuleGammaPPOLearner
+
+        for mid, g in module_gamma.items():
+            if mid not in specs:
+                raise ValueError(f"module_gamma names module {mid!r}, which is not among {sorted(specs)}")
+            if not (isinstance(g, (int, float)) and 0.0 < float(g) <= 1.0):
+                raise ValueError(f"module_gamma[{mid!r}] must be a discount in (0, 1], got {g!r}")
+        cfg = cfg.rl_module(
+            algorithm_config_overrides_per_module={mid: {"gamma": float(g)} for mid, g in module_gamma.items()}
+        ).training(learner_class=PerModuleGammaPPOLearner)
     cfg.learner_config_dict = {"module_roles": module_roles}
     return cfg
 
@@ -229,6 +243,9 @@ def taxai_experiment(
     government"). A learning government starts at :data:`TAXAI_GOVERNMENT_START`.
     ``household_log_std`` / ``government_log_std``: initial log standard deviation of each learning
     role's Gaussian actions, in the normalised [-1, 1] action units.
+    Discounts: a learning household module's gamma is ``TaxParams.discount`` of the economy
+    (``env_overrides={"discount": ...}``; the beta of the household dynamic programme in
+    :mod:`econ_envs.taxai.optimal`), the government's is the algorithm's ``gamma`` (``ppo``).
     """
     env_config = {"n_households": n_households, "task": task, **dict(env_overrides or {})}
     groups = taxai_obs_groups(env_config)
@@ -286,9 +303,14 @@ def taxai_experiment(
         )  # fmt: skip
     T = rollout_length or (100 if batched else 50)
     mb = minibatch_size or (4096 if batched else 512)
+    from econ_envs.taxai.params import TaxParams
+
+    learnable_households = modules["household"].module_class is not FrozenRuleModule
+    gammas = {"household": TaxParams.from_kwargs(**env_config).discount} if learnable_households else None
     cfg = base_config(
         "taxai-v0", env_config, modules, role_to_module, space_roles=space_roles, batched=batched,
         rollout_length=T, minibatch_size=mb, seed=seed, ppo=ppo, callbacks=callbacks, trainable=trainable,
+        module_gamma=gammas,
     )  # fmt: skip
     return cfg, {"training_iteration": stop_iters}
 

@@ -29,6 +29,8 @@ Optional hooks for curricula: ``learner_config_dict["reward_scales"]``
 only; reported returns stay in the economy's units), and a runner's
 ``reset_options`` attribute (a dict, e.g. ``{"theta_scale": 0.5}``, set by a
 callback through ``foreach_env_runner``) is passed to every economy's reset.
+A module's own discount (``algorithm_config_overrides_per_module``, see
+:mod:`econ_envs.rllib.discount`) sets the gamma of its GAE.
 ``learner_config_dict["time_limit_is_terminal"]`` ends the returns at the episode's
 time limit (no bootstrap from the value of the last observation), for economies
 whose horizon is part of the model.
@@ -74,6 +76,7 @@ from ray.rllib.utils.metrics import (
 from ray.rllib.utils.spaces.space_utils import unsquash_action
 
 import econ_envs
+from econ_envs.rllib.discount import module_gamma
 from econ_envs.rllib.env import RoleMapping
 
 VALUE_CHUNK = 65_536  # rows per value-function forward pass after a rollout
@@ -459,7 +462,6 @@ class PopulationEnvRunner(EnvRunner, Checkpointable):
         A chunk that ends the episode bootstraps each role unless that role's agents terminated
         (``BatchStep.role_ends``: a role in ``truncated_roles`` is truncated by a termination).
         """
-        gamma = float(self.config.gamma)
         lam = float(self.config.lambda_)
         scales = (self.config.learner_config_dict or {}).get("reward_scales") or {}
         out: dict[str, dict[str, np.ndarray]] = {}
@@ -475,6 +477,7 @@ class PopulationEnvRunner(EnvRunner, Checkpointable):
             rew = np.stack(b["rew"]) / float(scales.get(mid, 1.0))  # (L, n), in the module's training units
             ends = res.role_ends(name)
             terminated = ends[0] or (ends[1] and horizon_terminal)
+            gamma = module_gamma(self.config, mid)  # a module may have its own discount
             cols = training_columns(obs_ext, np.stack(b["raw"]), np.stack(b["logp"]), np.stack(b["dist_inputs"]), rew,
                                     values, terminated, gamma, lam)  # fmt: skip
             if mid in out:  # several slots on one module: concatenate in slot order

@@ -9,12 +9,14 @@ from ray.rllib.core.columns import Columns
 from ray.rllib.evaluation.postprocessing import Postprocessing
 
 import econ_envs
+from econ_envs.rllib.discount import module_gamma
 from econ_envs.rllib.experiments import taxai_experiment
 from econ_envs.rllib.population import training_columns
 
 N, T = 10, 6
+# households discount at TaxParams.discount (0.95 here), the government at the algorithm's gamma (0.975)
 SETTINGS = dict(n_households=N, rollout_length=T, minibatch_size=16, stackelberg=False, seed=3,
-                env_overrides={"episode_length": T})  # fmt: skip
+                env_overrides={"episode_length": T, "discount": 0.95})  # fmt: skip
 
 
 def build(batched: bool, explore: bool):
@@ -65,6 +67,33 @@ def test_batched_and_per_agent_paths_produce_the_same_episodes(ray_session):
         batched.stop()
 
 
+def test_batched_runner_discounts_each_module_at_its_own_gamma(ray_session):
+    algo = build(batched=True, explore=False)
+    try:
+        runner = algo.env_runner
+        cols = runner.sample(explore=False)
+        for mid, n, gamma in (("household", N, 0.95), ("government", 1, 0.975)):
+            c = cols[mid]
+            L = int(np.flatnonzero(~c[Columns.LOSS_MASK])[0])  # agent 0's bootstrap row ends the first chunk
+            terminated = mid == "government" and L < T  # a collapse terminates the government, truncates households
+            rows = n * (L + 1)
+            obs = c[Columns.OBS][:rows].reshape(n, L + 1, -1).swapaxes(0, 1)
+            rew = c[Columns.REWARDS][:rows].reshape(n, L + 1)[:, :L].T
+            per_step = {k: c[k][:rows].reshape(n, L + 1, *c[k].shape[1:])[:, :L].swapaxes(0, 1)
+                        for k in (Columns.ACTIONS, Columns.ACTION_LOGP, Columns.ACTION_DIST_INPUTS)}  # fmt: skip
+            values = runner._values(mid, obs)
+            step_cols = [per_step[k] for k in (Columns.ACTIONS, Columns.ACTION_LOGP, Columns.ACTION_DIST_INPUTS)]
+            targets = {}
+            for g in (0.95, 0.975):
+                ours = training_columns(obs, *step_cols, rew, values, terminated, g, algo.config.lambda_)
+                targets[g] = ours[Postprocessing.VALUE_TARGETS]
+            np.testing.assert_allclose(c[Postprocessing.VALUE_TARGETS][:rows], targets[gamma], rtol=1e-5, atol=1e-5)
+            other = 0.975 if gamma == 0.95 else 0.95
+            assert not np.allclose(targets[other], targets[gamma], rtol=1e-5, atol=1e-5), mid  # the check can fail
+    finally:
+        algo.stop()
+
+
 def test_same_loss_on_the_same_batch(ray_session):
     """RLlib's learner pipeline and ours turn the same experience into the same PPO loss."""
     algo = build(batched=False, explore=True)
@@ -76,6 +105,8 @@ def test_same_loss_on_the_same_batch(ray_session):
             metrics=learner.metrics,
         )  # fmt: skip
         cfg = algo.config
+        gammas = {m: module_gamma(cfg, m) for m in ("household", "government")}
+        assert gammas == {"household": 0.95, "government": 0.975}  # each module's GAE below uses its own
         L = len(episode)
         for mid, agents in (("household", [f"household_{i}" for i in range(N)]), ("government", ["government"])):
             # RLlib concatenates a module's agent chunks in set-iteration order (it depends on Python's
@@ -95,7 +126,7 @@ def test_same_loss_on_the_same_batch(ray_session):
                 values = module.compute_values({Columns.OBS: torch.as_tensor(obs.reshape(-1, obs.shape[-1]))})
             values = values.numpy().astype(np.float64).reshape(obs.shape[:2])
             ours = training_columns(obs.astype(np.float32), act, logp, dist, rew, values, episode.is_terminated,
-                                    cfg.gamma, cfg.lambda_)  # fmt: skip
+                                    gammas[mid], cfg.lambda_)  # fmt: skip
             adv = ours[Postprocessing.ADVANTAGES]
             ours[Postprocessing.ADVANTAGES] = ((adv - adv.mean()) / max(1e-4, adv.std())).astype(np.float32)
             theirs = {k: np.asarray(v) for k, v in rllib_batch[mid].items() if not isinstance(v, dict)}
