@@ -236,7 +236,8 @@ def main() -> None:
     if args.search:
         for task in args.tasks:
             log(f"searching the best HSV policy for task {task}")
-            res = bh.search_best_hsv(task, max_evaluations=args.max_evals, log=log)
+            res = bh.search_best_hsv(task, max_evaluations=args.max_evals, log=log,
+                                     cache_file=CACHE / f"search_{task}.json")  # fmt: skip
             bh.save_best_hsv(res)
             lines = [f"# Best HSV search, task {task}", "",
                      f"{res.evaluations} equilibria, {res.seconds:.0f} s; best {res.policy} -> {res.objective:.5f}", "",

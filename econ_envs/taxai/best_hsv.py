@@ -55,11 +55,13 @@ def search_best_hsv(
     max_evaluations: int = 60,
     min_step: float = 0.02,
     log: Callable[[str], None] | None = None,
+    cache_file: str | Path | None = None,
 ) -> SearchResult:
     """Maximise ``task``'s objective over stationary HSV policies (see the module docstring).
 
     ``min_step`` is the smallest step as a fraction of each component's range; the search
-    stops there or after ``max_evaluations`` equilibria.
+    stops there or after ``max_evaluations`` equilibria. ``cache_file`` (JSON) keeps every
+    evaluation, so an interrupted search resumes where it stopped.
     """
     params = TaxParams(n_households=n_households, task=task, income_tax="hsv")
     low, high = (np.array(v, dtype=np.float64) for v in params.policy_bounds())
@@ -68,14 +70,24 @@ def search_best_hsv(
     cache: dict[tuple, tuple[float, Any]] = {}
     trace: list[dict[str, Any]] = []
 
+    done: dict[tuple, float] = {}
+    if cache_file is not None and Path(cache_file).exists():  # resume: evaluations of an interrupted search
+        for tr in json.loads(Path(cache_file).read_text()):
+            done[tuple(np.round(tr["policy"], 6))] = tr["objective"]
+            trace.append(tr)
+
     def evaluate(x: np.ndarray) -> float:
         x = np.clip(x, low, high)
         key = tuple(np.round(x, 6))
         if key in cache:
             return cache[key][0]
+        if key in done:
+            cache[key] = (done[key], None)
+            return done[key]
         start: Any = "buffer_stock"
-        if cache:  # warm start from the nearest solved equilibrium
-            near = min(cache, key=lambda k: float(np.sum(((np.array(k) - x) / span) ** 2)))
+        solved = [k for k in cache if cache[k][1] is not None]
+        if solved:  # warm start from the nearest solved equilibrium
+            near = min(solved, key=lambda k: float(np.sum(((np.array(k) - x) / span) ** 2)))
             start = OptimalHouseholds(cache[near][1].best_response)
         from econ_envs.taxai.policies import FixedPolicy
 
@@ -85,6 +97,9 @@ def search_best_hsv(
         cache[key] = (val, eq)
         trace.append({"policy": [float(v) for v in x], "objective": val, "converged": eq.converged,
                       "iterations": eq.iterations, "years": eq.path.T})  # fmt: skip
+        if cache_file is not None:
+            Path(cache_file).parent.mkdir(parents=True, exist_ok=True)
+            Path(cache_file).write_text(json.dumps(trace))
         if log is not None:
             log(f"[{len(cache):3d}] {np.round(x, 4).tolist()} -> {val:.5f} (equilibrium: {eq.iterations} it, "
                 f"converged {eq.converged})")  # fmt: skip

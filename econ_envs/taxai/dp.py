@@ -600,3 +600,88 @@ def stationary(
         if dp < tol_policy and dv < tol:
             break
     return it, dp, dv
+
+
+@njit(cache=True)
+def state_flows(grid, s, e_nodes, env, rates, cum, thr, const, pol_h, pol_c, idx, wgt, flows):
+    """Per grid state: next wealth's grid cell (idx, wgt) and the year's flows.
+
+    flows[:, :, k] for k = 0 a', 1 pre-tax income y, 2 income tax, 3 wealth tax, 4 net transfer,
+    5 consumption, 6 effective labour e*hhat (times H for hours), 7 period utility.
+    """
+    ne, na = pol_h.shape
+    tauc1 = 1.0 + const[C_TAUC]
+    ded = const[C_DED]
+    mode = int(const[C_MODE])
+    r = env[E_R]
+    for i in range(ne):
+        e = e_nodes[i]
+        for j in range(na):
+            a = grid[j]
+            h = pol_h[i, j]
+            c = pol_c[i, j]
+            y = env[E_WH] * e * h + r * a
+            T, _ = income_tax(y, mode, env[E_TAU], env[E_XI], env[E_YREF], rates, cum, thr, ded)
+            Tw, _ = wealth_tax(a, env[E_TAUA], env[E_XIA], env[E_AREF], env[E_CAP], env[E_TAXED])
+            m0 = a + y - T - Tw
+            if m0 < 0.0:
+                m0 = 0.0
+            tr = env[E_TR]
+            tri = tr if tr >= 0.0 else -min(-tr, m0)
+            m = m0 + tri
+            ap = m - tauc1 * c
+            if ap < 0.0:
+                ap = 0.0
+            if ap > grid[na - 1]:
+                ap = grid[na - 1]
+            k = grid_index(ap, grid, s)
+            idx[i, j] = k
+            wgt[i, j] = min(max((ap - grid[k]) / (grid[k + 1] - grid[k]), 0.0), 1.0)
+            flows[i, j, 0] = ap
+            flows[i, j, 1] = y
+            flows[i, j, 2] = T
+            flows[i, j, 3] = Tw
+            flows[i, j, 4] = tri
+            flows[i, j, 5] = (m - ap) / tauc1
+            flows[i, j, 6] = e * h
+            flows[i, j, 7] = utility_c(flows[i, j, 5], const[C_THETA], const[C_FLOOR]) - disutility(
+                h, const[C_CHI], const[C_ETA]
+            )
+
+
+@njit(cache=True)
+def stationary_distribution(mu, P, idx, wgt, tol, max_iter):
+    """Iterate the distribution over (ability node, wealth grid) forward (Young 2010: next wealth split
+    between the two grid points around it) until the sup-norm change is below ``tol``. In place;
+    returns (iterations, last change)."""
+    ne, na = mu.shape
+    out = np.empty((ne, na))
+    change = np.inf
+    it = 0
+    while it < max_iter:
+        it += 1
+        out[:, :] = 0.0
+        for i in range(ne):
+            for j in range(na):
+                m = mu[i, j]
+                if m == 0.0:
+                    continue
+                k = idx[i, j]
+                t = wgt[i, j]
+                lo = m * (1.0 - t)
+                hi = m * t
+                for q in range(ne):
+                    pq = P[i, q]
+                    if pq != 0.0:
+                        out[q, k] += pq * lo
+                        out[q, k + 1] += pq * hi
+        change = 0.0
+        for i in range(ne):
+            for j in range(na):
+                d = abs(out[i, j] - mu[i, j])
+                if d > change:
+                    change = d
+                mu[i, j] = out[i, j]
+        if change < tol:
+            break
+    return it, change

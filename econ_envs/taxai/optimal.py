@@ -352,6 +352,7 @@ class BestResponse:
     nonmonotone: int
     stationary_iterations: int
     seconds: float
+    terminal_change: float = 0.0  # last change of the continuation's infinite-horizon iteration
 
     @property
     def T(self) -> int:
@@ -580,8 +581,14 @@ def _policy_tol(grid: DPGrid) -> float:
 def solve_stationary(
     params: TaxParams, grid: DPGrid, chain: AbilityChain, wealth: np.ndarray, s: float, env: np.ndarray,
     rates: np.ndarray, cum: np.ndarray, thr: np.ndarray, warm: StationarySolution | None = None,
+    strict: bool = True,
 ) -> StationarySolution:  # fmt: skip
-    """The stationary solution with ``env`` forever (time iteration + Howard steps)."""
+    """The stationary solution with ``env`` forever (time iteration + Howard steps).
+
+    Not converged within ``grid.max_stationary_iterations``: a ``RuntimeError`` if ``strict``,
+    else the last iterate (its ``policy_change``/``value_change`` say how far it is), unless
+    it is not finite.
+    """
     const = _const(params, grid)
     ne, na = chain.nodes.size, wealth.size
     if warm is None:
@@ -599,7 +606,8 @@ def solve_stationary(
         grid.tol_stationary, _policy_tol(grid), grid.max_stationary_iterations,
         grid.howard_steps,
     )  # fmt: skip
-    if not _converged(grid, dpol, dval):
+    finite = np.isfinite(V).all() and np.isfinite(Va).all() and np.isfinite(c).all()
+    if not finite or (strict and not _converged(grid, dpol, dval)):
         raise RuntimeError(
             f"the infinite-horizon household problem did not converge in {it} iterations "
             f"(policy change {dpol:.3g}, value change {dval:.3g}; tolerance {grid.tol_stationary:g})"
@@ -634,7 +642,8 @@ def best_response(path: AggregatePath, grid: DPGrid | None = None, params: TaxPa
     rates = np.vstack([path.rates, path.rates[-1:]])
     cums = np.vstack([path.cums, path.cums[-1:]])
     thr = path.thresholds
-    term = solve_stationary(prm, grid, chain, wealth, s, envs[T], rates[T], cums[T], thr)
+    # the continuation only shapes the last years; accept a slowly converging one (its change is recorded)
+    term = solve_stationary(prm, grid, chain, wealth, s, envs[T], rates[T], cums[T], thr, strict=False)
     ne, na = chain.nodes.size, wealth.size
     V = np.empty((T + 1, ne, na))
     Va = np.empty((T + 1, ne, na))
@@ -653,6 +662,7 @@ def best_response(path: AggregatePath, grid: DPGrid | None = None, params: TaxPa
         path=path, grid=grid, wealth=wealth, s=s, chain=chain, V=V, Va=Va, hours=hours, consumption=cons,
         saving=saving, mend=mend, cend=cend, envs=envs, rates=rates, cums=cums, const=const,
         nonmonotone=int(bad), stationary_iterations=term.iterations, seconds=time.perf_counter() - t0,
+        terminal_change=max(term.policy_change, term.value_change),
     )  # fmt: skip
 
 
@@ -1018,6 +1028,7 @@ def equilibrium_path(
     expl: Exploitability | None = None
     converged = False
     accel = _Anderson(m=anderson, beta=damping)
+    path_prev = path
     for it in range(1, max_iterations + 1):
         new = record_path(params, government, OptimalHouseholds(br), seed)
         dist = path_distance(new, target)
@@ -1037,8 +1048,19 @@ def equilibrium_path(
             accel.reset()
             target = new
         else:
-            target = _with_vector(new, accel.step(_path_vector(target), _path_vector(new)))
-        br = best_response(target, grid)
+            x_old, x_new = _path_vector(target), _path_vector(new)
+            x = accel.step(x_old, x_new)
+            # bound the extrapolation: at most one step beyond the range of the last two paths
+            lo, hi = np.minimum(x_old, x_new), np.maximum(x_old, x_new)
+            x = np.clip(x, lo - (hi - lo), hi + (hi - lo))
+            target = _with_vector(new, x)
+        try:
+            br = best_response(target, grid)
+        except RuntimeError:  # an extrapolated path the household problem cannot solve: plain damping instead
+            accel.reset()
+            target = _with_vector(new, damping * _path_vector(new) + (1 - damping) * _path_vector(path_prev))
+            br = best_response(target, grid)
+        path_prev = new
     if expl is None:
         expl = household_exploitability(path, best_response(path, grid))
     br_final = br  # the solution the households followed to produce ``path``
@@ -1170,3 +1192,187 @@ class AnticipatedUtilityHouseholds:
             )  # fmt: skip
             out[idx] = part
         return out[0] if single else out
+
+
+# ------------------------------------------------------------ stationary (Aiyagari) equilibrium
+
+
+@dataclass
+class StationaryEquilibrium:
+    """Aiyagari steady state of ``taxai-v0`` with optimal households under a stationary policy.
+
+    Prices clear the asset market (household wealth = capital + government debt) with
+    competitive r and w; debt, transfer and the tax references are constant: the fiscal rule's
+    transfer phi (B* - B)/N balances the budget (r B + G + transfers = taxes), the HSV
+    references are mean income and mean wealth. Per household, money in USD.
+    """
+
+    interest_rate: float
+    wage: float
+    transfer: float
+    capital_output: float
+    debt_output: float
+    gdp_per_household: float
+    saving_rate: float
+    hours_per_household: float
+    wealth_gini: float
+    income_gini: float
+    social_welfare: float
+    distribution: np.ndarray
+    solution: StationarySolution
+    iterations: int
+    residual: float
+    seconds: float
+
+    def summary(self) -> dict[str, float]:
+        return {k: float(v) for k, v in self.__dict__.items() if isinstance(v, (int, float))}
+
+
+def _gini_weighted(x: np.ndarray, w: np.ndarray) -> float:
+    o = np.argsort(x)
+    x, w = np.maximum(x[o], 0.0), w[o]
+    cw = np.cumsum(w)
+    cx = np.cumsum(x * w)
+    if cx[-1] <= 0:
+        return 0.0
+    # area under the Lorenz curve by trapezoids over population shares
+    lor = cx / cx[-1]
+    pop = cw / cw[-1]
+    area = np.sum((pop - np.concatenate([[0.0], pop[:-1]])) * (lor + np.concatenate([[0.0], lor[:-1]]))) / 2
+    return float(1.0 - 2.0 * area)
+
+
+def stationary_equilibrium(
+    params: TaxParams,
+    policy: np.ndarray,
+    grid: DPGrid | None = None,
+    tol: float = 1e-3,
+    tol_r: float = 1e-4,
+    max_iterations: int = 30,
+    verbose: bool = False,
+) -> StationaryEquilibrium:
+    """The stationary equilibrium under a fixed government ``policy`` (natural units, as the env's action).
+
+    Optimal households (infinite horizon, warm-started) and their stationary distribution
+    (Young's method) at guesses of (r, transfer, income reference, wealth reference) give the
+    excess asset supply A - K(r) - B (capital demanded at r, debt B = B* - N tr / phi from the
+    rule), the budget-balancing transfer and the references; r by bisection on the excess supply
+    to ``tol_r``, the others by substitution, then a few evaluations at the final r until the
+    transfer and references move by less than ``tol`` (relative; absolute in y0 for the transfer).
+    Needs a fiscal rule (``fiscal_rule_strength`` > 0): without one, steady-state debt is
+    undetermined.
+    """
+    grid = DPGrid() if grid is None else grid
+    if params.fiscal_rule_strength <= 0:
+        raise ValueError("stationary_equilibrium needs fiscal_rule_strength > 0 (steady-state debt is undetermined)")
+    pol = np.asarray(policy, dtype=np.float64)
+    low, high = params.policy_bounds()
+    if pol.shape != (params.n_policy,) or not np.all(np.isfinite(pol)):
+        raise ValueError(f"policy must be {params.n_policy} finite numbers ({params.policy_names()}), got {policy!r}")
+    if np.any(pol < np.array(low) - 1e-12) or np.any(pol > np.array(high) + 1e-12):
+        raise ValueError(f"policy {pol.tolist()} outside the action box {low} .. {high}")
+    t0 = time.perf_counter()
+    cal = params.calibration
+    y0 = cal.y0
+    alpha, delta, A_tfp, H = params.capital_share, params.depreciation, cal.tfp, params.hours_endowment
+    phi = params.fiscal_rule_strength
+    b_star = params.debt_target_ratio  # units of y0 per household
+    g = pol[-1]
+    wealth, s = dp.wealth_grid(grid.n_wealth, grid.wealth_max, grid.wealth_first)
+    chain = AbilityChain(params, grid.n_ability)
+    const = _const(params, grid)
+    thr = np.asarray(params.bracket_thresholds, dtype=np.float64) / y0
+    ne, na = chain.nodes.size, wealth.size
+    mu = np.zeros((ne, na))
+    stat = np.append((1 - cal.superstar_share) * chain.stationary_normal, cal.superstar_share)
+    mu[:, grid_index_of(wealth, cal.a0 / y0)] = stat
+    tr, y_ref, a_ref = 0.0, 1.0, cal.a0 / y0
+    idx = np.empty((ne, na), dtype=np.int64)
+    wgt = np.empty((ne, na))
+    flows = np.empty((ne, na, 8))
+    sol = None
+    res = np.inf
+    it = 0
+    # bracket of r: excess asset supply < 0 at lo (little saving, much capital demanded), > 0 at hi
+    # (beta (1 + r) near or above 1: wealth piles up); bisection, the transfer and references by substitution
+    lo, hi = -0.02, max(0.12, 2.0 * (1.0 / params.discount - 1.0))
+    w = cal.w0
+    K = Y = b = 0.0
+    evaluations = 0
+
+    def evaluate(r: float, tr: float, y_ref: float, a_ref: float):
+        nonlocal sol, evaluations
+        evaluations += 1
+        kl = (alpha * A_tfp / (r + delta)) ** (1.0 / (1.0 - alpha))  # K/L from r = alpha A (K/L)^(alpha-1) - delta
+        w = (1.0 - alpha) * A_tfp * kl**alpha  # USD per efficiency hour
+        row, rates, cum = environment_row(params, r, w, tr * y0, y_ref * y0, a_ref * y0, pol)
+        sol = solve_stationary(params, grid, chain, wealth, s, row, rates, cum, thr, warm=sol, strict=False)
+        dp.state_flows(wealth, s, chain.nodes, row, rates, cum, thr, const, sol.hours, sol.consumption, idx, wgt,
+                       flows)  # fmt: skip
+        dp.stationary_distribution(mu, chain.P, idx, wgt, 1e-10, 20_000)
+        mu[:] /= mu.sum()
+        agg = np.tensordot(mu, flows, axes=([0, 1], [0, 1]))
+        A = float(np.sum(mu * wealth[None, :]))
+        L = agg[6] * H  # efficiency hours per household
+        y_mean, T_inc, T_w, tr_eff, C = agg[1], agg[2], agg[3], agg[4], agg[5]
+        b = b_star - tr / phi  # steady-state debt under the rule
+        K = kl * L / y0  # capital demanded at r, units of y0 per household
+        Y = A_tfp * (K * y0) ** alpha * L ** (1.0 - alpha) / y0
+        taxes = T_inc + T_w + params.consumption_tax * C
+        tr_new = tr + (taxes - g * Y - r * b - tr_eff)  # the transfer that balances the budget
+        if verbose:
+            print(f"r {r:.5f} tr {tr:.4f} A {A:.3f} K {K:.3f} b {b:.3f} excess {A - K - b:.4f} tr_new {tr_new:.4f} "
+                  f"y_mean {y_mean:.3f} iters {sol.iterations}")  # fmt: skip
+        return dict(A=A, K=K, b=b, Y=Y, w=w, excess=A - K - b, tr_new=tr_new, y_mean=y_mean)
+
+    def settle(r: float, state: tuple[float, float, float], rounds: int):
+        """Substitution on (transfer, references) at r; None if wealth runs to the top of the grid."""
+        out = None
+        for _ in range(rounds):
+            out = evaluate(r, *state)
+            if out["A"] > 0.25 * wealth[-1]:
+                return None, state, np.inf
+            new = (out["tr_new"], out["y_mean"], out["A"])
+            change = max(abs(new[0] - state[0]), abs(new[1] - state[1]) / max(state[1], 1e-9),
+                         abs(new[2] - state[2]) / max(state[2], 1e-9))  # fmt: skip
+            state = new
+            if change < tol:
+                return out, state, change
+        return out, state, change
+
+    state = (tr, y_ref, a_ref)
+    it = 0
+    while hi - lo > tol_r and it < max_iterations:
+        it += 1
+        r = 0.5 * (lo + hi)
+        out, new_state, _ = settle(r, state, 3)
+        if out is None or out["excess"] > 0:
+            hi = r
+        else:
+            lo = r
+        if out is not None:
+            state = new_state
+    r = 0.5 * (lo + hi)
+    out, state, res = settle(r, state, 8)
+    if out is None:
+        raise RuntimeError(f"no stationary equilibrium found below r = {hi:.4f}: wealth runs to the grid's top")
+    tr, y_ref, a_ref = state
+    K, Y, b, w = out["K"], out["Y"], out["b"], out["w"]
+    it = evaluations
+    weights = mu.ravel()
+    a_states = np.broadcast_to(wealth[None, :], mu.shape).ravel()
+    y_states = flows[:, :, 1].ravel()
+    cash = float(np.sum(mu * (flows[:, :, 0] + (1 + params.consumption_tax) * flows[:, :, 5])) / mu.sum())
+    return StationaryEquilibrium(
+        interest_rate=float(r), wage=float(w), transfer=float(tr * y0),
+        capital_output=float(K / Y) if Y > 0 else float("nan"), debt_output=float(b / Y) if Y > 0 else float("nan"),
+        gdp_per_household=float(Y * y0), saving_rate=float(np.sum(mu * flows[:, :, 0]) / mu.sum() / cash),
+        hours_per_household=float(np.sum(mu * sol.hours) / mu.sum() * H),
+        wealth_gini=_gini_weighted(a_states, weights), income_gini=_gini_weighted(y_states, weights),
+        social_welfare=float(np.sum(mu * flows[:, :, 7]) / mu.sum()), distribution=mu, solution=sol,
+        iterations=it, residual=float(res), seconds=time.perf_counter() - t0,
+    )  # fmt: skip
+
+
+def grid_index_of(grid: np.ndarray, x: float) -> int:
+    return int(np.clip(np.searchsorted(grid, x), 0, grid.size - 1))
