@@ -20,7 +20,6 @@ import csv
 import json
 import math
 import platform
-import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from econ_envs.core.progress import Progress
 from econ_envs.core.registry import spec as get_spec
 
 
@@ -47,45 +47,6 @@ def versions() -> dict[str, str]:
         "gymnasium": gymnasium.__version__,
         "pettingzoo": pettingzoo.__version__,
     }
-
-
-class Progress:
-    """A terminal progress line (rewritten in place on a TTY, a few lines otherwise)."""
-
-    def __init__(self, total: int, label: str, stream=None, enabled: bool = True):
-        self.total = max(1, total)
-        self.label = label
-        self.stream = stream if stream is not None else sys.stderr
-        self.enabled = enabled and total >= 20
-        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.start = time.perf_counter()
-        self.last_pct = -1
-
-    def update(self, done: int) -> None:
-        if not self.enabled:
-            return
-        pct = int(100 * done / self.total)
-        step = 1 if self.tty else 10
-        if pct // step == self.last_pct // step and done != self.total:
-            return
-        self.last_pct = pct
-        elapsed = time.perf_counter() - self.start
-        rate = done / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - done) / rate if rate > 0 else float("nan")
-        bar = "#" * (pct // 5) + "." * (20 - pct // 5)
-        msg = f"{self.label} [{bar}] {done}/{self.total} ({rate:.1f}/s, eta {eta:.0f}s)"
-        if self.tty:
-            self.stream.write("\r" + msg)
-            if done >= self.total:
-                self.stream.write("\n")
-        else:
-            self.stream.write(msg + "\n")
-        self.stream.flush()
-
-    def close(self, done: int) -> None:
-        if self.enabled and self.tty and done < self.total:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def run_profile(env: Any, profile: Any, steps: int, seed: int | None, progress: Progress | None = None):
@@ -237,7 +198,8 @@ def simulate(
     out_dir = Path(out) if out is not None else Path("runs") / f"{env_id}_{policy}_seed{seed}"
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    bar = Progress(steps, f"{env_id} {policy}", enabled=progress)
+    bar = Progress(steps, f"{env_id} {policy}", enabled=progress, unit=getattr(env, "time_unit", "step") + "s",
+                   min_total=20)  # fmt: skip
     rows, reason = run_profile(env, profile, steps, seed, bar)
     wall = time.perf_counter() - t0
     averages, final = summarize(rows)
