@@ -138,32 +138,33 @@ def plot_history(
     path: Path,
     title: str,
     x_label: str = "year",
+    labels: Mapping[str, str] | None = None,
 ) -> None:
-    """Write one PNG with a panel per ``(title, keys)``; keys missing from the history are skipped."""
-    import matplotlib
+    """Write one PNG with a panel per ``(title, keys)``; keys missing from the history are skipped.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    A title ending in ``(unit)`` gives the panel's y label; ``labels`` maps keys to legend
+    entries (unmapped keys are written out in words); legends sit beside the data.
+    """
+    from econ_envs.core.plotting import legend_outside, panel_grid, plain_numbers, plot_series, readable, unit_of
 
     panels = tuple((t, tuple(k for k in keys if rows and k in rows[0])) for t, keys in panels)
     panels = tuple(p for p in panels if p[1])
-    ncol = 2
-    nrow = max(1, math.ceil(len(panels) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(12, 3.2 * nrow), squeeze=False)
+    fig, axes = panel_grid(len(panels), ncol=2, width=14.0, height=3.0)
     x = [r["step"] for r in rows]
     for ax, (ptitle, keys) in zip(axes.flat, panels):
         for k in keys:
-            ax.plot(x, [r[k] for r in rows], label=k, linewidth=1.4)
+            plot_series(ax, x, [r[k] for r in rows], label=readable(k, labels))
         ax.set_title(ptitle, fontsize=10)
         ax.set_xlabel(x_label)
+        ax.set_ylabel(unit_of(ptitle) or readable(keys[0], labels), fontsize=9)
         ax.grid(alpha=0.3)
+        plain_numbers(ax)
         if len(keys) > 1:
-            ax.legend(fontsize=8)
-    for ax in list(axes.flat)[len(panels) :]:
-        ax.set_visible(False)
+            legend_outside(ax)
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=100)
+    import matplotlib.pyplot as plt
+
     plt.close(fig)
 
 
@@ -224,6 +225,6 @@ def simulate(
     with open(out_dir / "summary.json", "w") as f:
         json.dump(_json_safe(summary), f, indent=2)
     plot_history(rows, spec.plot_panels, out_dir / "macro_variables.png", f"{env_id}: {policy} (seed {seed})",
-                 x_label=getattr(env, "time_unit", "step"))  # fmt: skip
+                 x_label=getattr(env, "time_unit", "step"), labels=spec.labels_for(env))  # fmt: skip
     summary["out"] = str(out_dir)
     return summary
