@@ -127,3 +127,35 @@ def panel_grid(n_panels: int, ncol: int = 2, width: float = 13.0, height: float 
     for ax in list(axes.flat)[n_panels:]:
         ax.set_visible(False)
     return fig, axes
+
+
+def hbar_panel(ax: Any, labels: Sequence[str], values: Sequence[float], errors: Sequence[float] | None,
+               colors: Sequence[str] | str, title: str, xlabel: str, show_labels: bool = True) -> None:  # fmt: skip
+    """Horizontal bars, first row on top: category names stay readable however many there are."""
+    y = np.arange(len(values))[::-1]
+    ax.barh(y, values, xerr=errors, color=colors, alpha=0.85, capsize=3, error_kw={"linewidth": 1.0})
+    ax.set_yticks(y, [str(lab).replace("_", " ") for lab in labels] if show_labels else [], fontsize=8)
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(xlabel, fontsize=9)
+    ax.axvline(0.0, color="k", linewidth=0.6)
+    ax.grid(alpha=0.3, axis="x")
+    lo, hi = ax.get_xlim()
+    if max(abs(lo), abs(hi)) >= 1e4:
+        from matplotlib.ticker import FuncFormatter
+
+        ax.xaxis.set_major_formatter(FuncFormatter(_format_number))
+
+
+def bar_legend(ax: Any, entries: Sequence[tuple[str, str]], error_label: str | None) -> None:
+    """A legend above ``ax`` for bar colours (``(colour, label)`` pairs) and what the error bars mean."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles: list[Any] = [Patch(color=c, label=lab) for c, lab in entries]
+    if error_label:
+        handles.append(Line2D([], [], color="k", marker="|", markersize=8, linewidth=1, label=error_label))
+    from matplotlib.transforms import ScaledTranslation
+
+    above_title = ax.transAxes + ScaledTranslation(0.0, 22 / 72, ax.figure.dpi_scale_trans)  # 22 pt up
+    ax.legend(handles=handles, fontsize=7.5, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=len(handles),
+              frameon=False, borderaxespad=0.0, bbox_transform=above_title)  # fmt: skip

@@ -221,35 +221,24 @@ def evaluate_taxai(algo: Any, episodes: int, out_dir: Path) -> list[dict[str, An
 def _plot_taxai(rows: list[dict[str, Any]], traj: dict[str, list[float]], out_dir: Path, task: str) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-    from matplotlib.ticker import ScalarFormatter
+    from matplotlib.ticker import FuncFormatter
 
-    from econ_envs.core.plotting import plain_numbers
+    from econ_envs.core.plotting import bar_legend, hbar_panel, plain_numbers
 
     episodes = int(rows[0].get("episodes", 1)) if rows else 1
     fig, axes = plt.subplots(1, 3, figsize=(16, 1.6 + 0.42 * len(rows)), layout="constrained",
                              gridspec_kw={"width_ratios": [1, 1, 1.25]})  # fmt: skip
     labels = [f"{r['government']} / {r['households']}".replace("_", " ") for r in rows]
-    y = np.arange(len(rows))[::-1]  # first row on top
     colors = ["tab:orange" if r["government"] == "learned" else "tab:blue" for r in rows]
-    for ax, key, title, xlabel in (
+    for j, (ax, key, title, xlabel) in enumerate((
         (axes[0], "task_reward_per_year", f"Government's task reward ({task})", "task reward per year played"),
         (axes[1], "social_welfare", "Social welfare", "mean household utility per year"),
-    ):  # fmt: skip
-        ax.barh(y, [r[key] for r in rows], xerr=[r[f"{key}_sd"] for r in rows], color=colors, alpha=0.85,
-                capsize=3, error_kw={"linewidth": 1.0})  # fmt: skip
-        ax.set_yticks(y, labels if ax is axes[0] else [], fontsize=8)
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel(xlabel, fontsize=9)
-        ax.axvline(0.0, color="k", linewidth=0.6)
-        ax.grid(alpha=0.3, axis="x")
+    )):  # fmt: skip
+        hbar_panel(ax, labels, [r[key] for r in rows], [r[f"{key}_sd"] for r in rows], colors, title, xlabel,
+                   show_labels=j == 0)  # fmt: skip
     axes[0].set_ylabel("government / households", fontsize=9)
-    axes[0].legend(handles=[Patch(color="tab:orange", label="learned government"),
-                            Patch(color="tab:blue", label="baseline government"),
-                            Line2D([], [], color="k", marker="|", markersize=8, linewidth=1,
-                                   label=f"± 1 sd over {episodes} episode(s)")],
-                   fontsize=7.5, loc="lower left", bbox_to_anchor=(0.0, 1.07), ncol=3, frameon=False,
-                   borderaxespad=0.0)  # fmt: skip
+    bar_legend(axes[0], [("tab:orange", "learned government"), ("tab:blue", "baseline government")],
+               f"± 1 sd over {episodes} episode(s)")  # fmt: skip
     govs = list(dict.fromkeys(name.split(" / ")[0] for name in traj))
     hhs = list(dict.fromkeys(name.split(" / ")[1] for name in traj))
     styles = ["-", "--", ":", "-."]
@@ -262,7 +251,7 @@ def _plot_taxai(rows: list[dict[str, Any]], traj: dict[str, list[float]], out_di
         if len(ys) < longest:  # the economy collapsed: mark where
             axes[2].plot(years[-1:], ys[-1:], color=color, marker="x", markersize=7, linestyle="none")
     axes[2].set_xscale("log")
-    axes[2].xaxis.set_major_formatter(ScalarFormatter())
+    axes[2].xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
     axes[2].set_title("GDP per household, first evaluation seed", fontsize=10)
     axes[2].set_xlabel("year (log scale; x = collapse)")
     axes[2].set_ylabel("USD per household per year", fontsize=9)

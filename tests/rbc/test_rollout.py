@@ -184,3 +184,12 @@ def test_corrupt_and_truncated_files_give_clear_errors(rollout_dir, tmp_path):
         load_rollout(bad)
     with pytest.raises(ValueError, match="no such rollout folder"):
         load_rollout(tmp_path / "nowhere")
+
+
+def test_rollout_shows_progress_on_stderr(tmp_path, capsys):
+    args = ["rollout", "rbc-v0", "--replicas", "2", "--episodes", "2", "--out", str(tmp_path / "r"),
+            "--set", "n_consumers=4", "--set", "n_firms=2"]  # fmt: skip
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "rollout rbc-v0 (2 replicas) [" in captured.err and "20/20 quarters" in captured.err
+    assert json.loads(captured.out)["episodes"] == 2  # stdout keeps the one JSON summary
