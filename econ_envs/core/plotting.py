@@ -43,8 +43,12 @@ def unit_of(title: str) -> str:
     return m.group(1) if m else ""
 
 
-def title_without_unit(title: str) -> str:
-    return re.sub(r"\s*\([^()]*\)\s*$", "", title)
+def y_label(title: str, quantity: str, width: int = 32) -> str:
+    """The y label of a panel titled ``title``: its unit (``quantity`` + unit when the unit reads "per ...",
+    ``quantity`` alone when there is none), wrapped at ``width`` characters."""
+    unit = unit_of(title)
+    text = f"{quantity} {unit}" if unit.startswith("per ") else (unit or quantity)
+    return textwrap.fill(text, width)
 
 
 def plot_series(ax: Any, x: Sequence[float], y: Sequence[float], label: str | None = None, **kw: Any) -> bool:

@@ -145,18 +145,19 @@ def plot_history(
     A title ending in ``(unit)`` gives the panel's y label; ``labels`` maps keys to legend
     entries (unmapped keys are written out in words); legends sit beside the data.
     """
-    from econ_envs.core.plotting import legend_outside, panel_grid, plain_numbers, plot_series, readable, unit_of
+    from econ_envs.core.plotting import legend_outside, panel_grid, plain_numbers, plot_series, readable, y_label
 
     panels = tuple((t, tuple(k for k in keys if rows and k in rows[0])) for t, keys in panels)
     panels = tuple(p for p in panels if p[1])
-    fig, axes = panel_grid(len(panels), ncol=2, width=14.0, height=3.0)
+    ncol = 1 if len(panels) == 1 else 2
+    fig, axes = panel_grid(len(panels), ncol=ncol, width=7.0 * ncol, height=3.0)
     x = [r["step"] for r in rows]
     for ax, (ptitle, keys) in zip(axes.flat, panels):
         for k in keys:
             plot_series(ax, x, [r[k] for r in rows], label=readable(k, labels))
         ax.set_title(ptitle, fontsize=10)
         ax.set_xlabel(x_label)
-        ax.set_ylabel(unit_of(ptitle) or readable(keys[0], labels), fontsize=9)
+        ax.set_ylabel(y_label(ptitle, readable(keys[0], labels)), fontsize=9)
         ax.grid(alpha=0.3)
         plain_numbers(ax)
         if len(keys) > 1:

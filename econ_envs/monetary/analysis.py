@@ -442,8 +442,8 @@ def plot_irfs(
     plt = _mpl()
     series = [(label, irfs, "C0")] + [(k, v, f"C{j + 1}") for j, (k, v) in enumerate((compare or {}).items())]
     kinds = list(irfs)
-    fig, axes = plt.subplots(len(kinds), len(variables), figsize=(2.9 * len(variables), 2.3 * len(kinds)),
-                             squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(len(kinds), len(variables), figsize=(2.9 * len(variables), 2.3 * len(kinds) + 0.4),
+                             squeeze=False, layout="constrained")  # fmt: skip
     for r, kind in enumerate(kinds):
         irf = irfs[kind]
         for c, v in enumerate(variables):
@@ -458,8 +458,6 @@ def plot_irfs(
                     continue
                 ax.fill_between(other[kind]["months"], o["lo"], o["hi"], alpha=0.2, color=color, linewidth=0)
                 ax.plot(other[kind]["months"], o["mean"], color=color, linewidth=1.4, label=name)
-            if compare and r == 0 and c == 0:
-                ax.legend(fontsize=7)
             ax.axhline(0.0, color="k", linewidth=0.6)
             ax.grid(alpha=0.3)
             if r == 0:
@@ -472,8 +470,10 @@ def plot_irfs(
     n = len(next(iter(irfs.values()))["seeds"])
     fig.suptitle(f"monetary-v0 impulse responses: shocked - unshocked run, same seeds, mean of {n} seeds, 95 % band",
                  fontsize=10)  # fmt: skip
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    if compare:
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncol=len(handles), fontsize=8, frameon=False)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
@@ -493,25 +493,31 @@ def plot_series(series: Mapping[str, Any], path: Path, title: str, ylabel: str) 
 
 
 def plot_zlb(result: Mapping[str, Any], path: Path) -> None:
+    from econ_envs.core.plotting import unit_of
+
     plt = _mpl()
     variables = ("policy_rate", "inflation_12m", "gdp", "unemployment")
-    fig, axes = plt.subplots(1, len(variables), figsize=(3.2 * len(variables), 3.0), squeeze=False)
+    fig, axes = plt.subplots(1, len(variables), figsize=(3.3 * len(variables), 3.3), squeeze=False,
+                             layout="constrained")  # fmt: skip
     for c, v in enumerate(variables):
         ax = axes[0, c]
-        for label, color in (("with_zlb", "C3"), ("without_zlb", "C0")):
+        for label, color, text in (("with_zlb", "C3", "with the zero lower bound"),
+                                   ("without_zlb", "C0", "without it (the rate may go negative)")):  # fmt: skip
             resp = result[label]["irf"]["responses"][v]
             x = result[label]["irf"]["months"]
             ax.fill_between(x, resp["lo"], resp["hi"], alpha=0.2, color=color, linewidth=0)
-            ax.plot(x, resp["mean"], color=color, linewidth=1.3, label=label.replace("_", " "))
+            ax.plot(x, resp["mean"], color=color, linewidth=1.3, label=f"{text}: mean, 95 % band")
         ax.axhline(0.0, color="k", linewidth=0.6)
-        ax.set_title(result["with_zlb"]["irf"]["responses"][v]["label"], fontsize=9)
+        title = result["with_zlb"]["irf"]["responses"][v]["label"]
+        ax.set_title(title, fontsize=9)
+        ax.set_ylabel(f"shocked - unshocked ({unit_of(title) or 'level'})", fontsize=8)
         ax.set_xlabel("months after the shock", fontsize=8)
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=7)
-    axes[0, 0].legend(fontsize=7)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=8, frameon=False)
     fig.suptitle(f"{result['demand_shock']:+g} % demand shock with and without the zero lower bound", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
