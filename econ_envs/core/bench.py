@@ -140,7 +140,8 @@ class _Timer:
 
 
 def _ratio(x: float, ref: float) -> float:
-    return round(x / ref, 3 if x / ref < 10 else 1)
+    """x / ref to 3 significant digits."""
+    return float(f"{x / ref:.3g}")
 
 
 def bench(
