@@ -322,12 +322,17 @@ def _seeds(episodes: int) -> str:
     return f"seed {EVAL_SEED0}" if episodes == 1 else f"seeds {EVAL_SEED0}-{EVAL_SEED0 + episodes - 1}"
 
 
-TAXAI_TASKS = {
-    "gdp": "GDP (the government's reward is output per household relative to its start)",
-    "gini": "equality (the government's reward is minus the wealth and income Ginis)",
-    "social_welfare": "social welfare (the government's reward is the mean household utility)",
-    "gdp_gini": "GDP and equality together",
-}
+def _taxai_task(p: Any) -> str:
+    """The government's task reward of ``p`` (``TaxParams``) in words."""
+    if p.task == "gdp":
+        return {"level": "GDP (the government's reward is GDP per household over its calibrated level y0)",
+                "growth": "GDP growth (the government's reward is the growth rate of GDP, TaxAI)",
+                "capital_growth": "capital growth (the government's reward is 100 x the growth of capital, DSMFG)",
+                }.get(p.gdp_reward, f"GDP ({p.gdp_reward})")  # fmt: skip
+    return {"gini": "equality (the government's reward is 1 - (wealth Gini + disposable-income Gini) / 2)",
+            "social_welfare": "social welfare (the government's reward is the mean household utility)",
+            "gdp_gini": "Sen's index (the government's reward is GDP per household / y0 x (1 - disposable-income "
+                        "Gini))"}.get(p.task, p.task)  # fmt: skip
 
 
 def taxai_caption(algo: Any, episodes: int) -> str:
@@ -337,7 +342,7 @@ def taxai_caption(algo: Any, episodes: int) -> str:
 def taxai_caption_text(p: Any, episodes: int) -> str:
     """The caption of a taxai comparison table for the economy ``p`` (``TaxParams``)."""
     return (
-        f"**Task:** {TAXAI_TASKS.get(p.task, p.task)}, taxai-v0 with {p.n_households:,} households. Each row plays "
+        f"**Task:** {_taxai_task(p)}, taxai-v0 with {p.n_households:,} households. Each row plays "
         f"one government against one household population for {episodes} episode(s) on evaluation {_seeds(episodes)}, "
         "the same seeds for every row. **Cells:** mean ± standard deviation over the episodes (numpy std, ddof=0). "
         "**Units:** years = years played before a collapse (the full episode is "
