@@ -62,7 +62,7 @@ def test_bench_gives_ratios_to_the_reference_kernel_with_host(capsys):
     ref = result["reference_passes_per_s"]
     assert ref > 0
     for key in ("core_steps_per_s", "batch_api_steps_per_s", "facade_steps_per_s"):
-        assert result["ratio_to_reference"][key] == pytest.approx(result[key] / ref, rel=2e-3, abs=1e-3)
+        assert result["ratio_to_reference"][key] == pytest.approx(result[key] / ref, rel=6e-3)  # 3 significant digits
     assert result["host"]["cpu"] and result["host"]["date"][:2] == "20"
     assert "batches" in captured.err and "x reference" in captured.err  # progress and the ratio, on stderr
     # 3 core + 3 step_batch + 2 facade batches, each followed by one reference batch
