@@ -86,7 +86,15 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         seed=args.seed,
         overrides=parse_assignments(args.set),
         replicas=args.replicas,
+        progress=not args.quiet,
     )
+    if not args.quiet:  # the absolute numbers and their ratios to the reference kernel, for people (stderr)
+        host = result["host"]
+        print(f"{result['env']}, {result['agents']} agents; {host['date']}, {host['cpu']}, load average "
+              f"{host['load_average_1min_before']} -> {host['load_average_1min_after']}", file=sys.stderr)  # fmt: skip
+        for key, ratio in result["ratio_to_reference"].items():
+            print(f"  {key:<24s} {result[key]:>14,.1f}   {ratio:>10g} x reference", file=sys.stderr)
+        print(f"  {'reference_passes_per_s':<24s} {result['reference_passes_per_s']:>14,.1f}", file=sys.stderr)
     print(json.dumps(result))
     return 0
 
@@ -288,7 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_simulate)
 
-    p = sub.add_parser("bench", help="env steps per second of the batched core and of the PettingZoo facade")
+    p = sub.add_parser("bench", help="env steps per second of the batched core and of the PettingZoo facade, "
+                                     "each with its ratio to a fixed reference kernel timed in the same run")
     p.add_argument("env_id")
     p.add_argument("--agents", type=int, default=None, help="population size (households, consumers, ...)")
     p.add_argument("--steps", type=int, default=200, help="steps per timed batch")
@@ -298,6 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="environment argument")
     p.add_argument("--replicas", type=int, default=None,
                    help="replicas stepped together by the vector interface (economies that have one)")  # fmt: skip
+    p.add_argument("--quiet", action="store_true", help="no progress line and no summary on stderr")
     p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("train", help="train an rllib_configs experiment under Ray Tune")

@@ -8,7 +8,8 @@ rule actions, and for 1,000 consumers and 100 firms (16 replicas), then times
 the vector env's single-threaded and threaded kernels side by side on the same
 actions. Replica-steps per second: best of ``repeats`` batches. The machine's
 load average is printed with the table: on a shared VM other processes change
-the numbers by 2x or more.
+the numbers by 2x or more. Each number is followed by its ratio to the reference
+kernel ``econ-envs bench`` times in the same run (what carries across hosts).
 """
 
 from __future__ import annotations
@@ -73,11 +74,17 @@ def main() -> None:
         "agent-steps/s | 1 replica: core steps/s | `step_batch` | PettingZoo facade |"
     )
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+
+    def cell(r: dict, key: str) -> str:  # a number with its ratio to the reference kernel of the same run
+        return f"{r[key]:,.0f} ({r[key] / r['reference_passes_per_s']:.3g})"
+
     for size, pol, r in rows:
         print(
-            f"| {size} | {pol} | {r['replicas']} | {r['replica_steps_per_s']:,.0f} | {r['agent_steps_per_s']:,.0f} | "
-            f"{r['core_steps_per_s']:,.0f} | {r['batch_api_steps_per_s']:,.0f} | {r['facade_steps_per_s']:,.0f} |"
+            f"| {size} | {pol} | {r['replicas']} | {cell(r, 'replica_steps_per_s')} | {cell(r, 'agent_steps_per_s')} | "
+            f"{cell(r, 'core_steps_per_s')} | {cell(r, 'batch_api_steps_per_s')} | {cell(r, 'facade_steps_per_s')} |"
         )
+    print(f"\n{rows[0][2]['host']['date']}, {rows[0][2]['host']['cpu']}; in parentheses: ratio to the reference "
+          "kernel timed in the same run")
     modes = kernel_modes(128, 100, args.repeats)
     print(
         f"\nSame run, kernels side by side (128 replicas, random actions): single-threaded "

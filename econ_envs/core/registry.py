@@ -40,7 +40,11 @@ class EnvSpec:
             :mod:`econ_envs.core.simulate`). ``econ-envs simulate --policy NAME`` uses it.
         default_policy: the profile used when ``--policy`` is omitted (also by ``bench``,
             unless ``bench_policy`` is set).
-        plot_panels: ``(title, (aggregate keys...))`` pairs for ``macro_variables.png``.
+        plot_panels: ``(title, (aggregate keys...))`` pairs for ``macro_variables.png``; a title
+            ending in ``(unit)`` gives the panel's y label.
+        plot_labels: legend entries for aggregate keys: a mapping, or ``"module:function"`` /
+            a callable taking the env and returning one (e.g. bracket rates labelled with
+            the env's thresholds). Unmapped keys are written out in words.
         agents_kwarg: the keyword that sets the size of the largest population
             (``econ-envs bench --agents N`` passes ``{agents_kwarg: N}``).
         vector_entry_point: optional ``"module:factory"``; ``factory(n_replicas=B, **kwargs)``
@@ -62,6 +66,7 @@ class EnvSpec:
     simulate_policies: Mapping[str, str | Callable[..., Any]] = field(default_factory=dict)
     default_policy: str | None = None
     plot_panels: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    plot_labels: Mapping[str, str] | str | Callable[..., Any] | None = None
     agents_kwarg: str | None = None
     vector_entry_point: str | Callable[..., Any] | None = None
     default_replicas: int | None = None
@@ -70,6 +75,14 @@ class EnvSpec:
 
     def make(self, **kwargs: Any) -> Any:
         return load_entry_point(self.entry_point)(**kwargs)
+
+    def labels_for(self, env: Any) -> dict[str, str]:
+        """The legend entries of ``env``'s aggregates (see ``plot_labels``)."""
+        if self.plot_labels is None:
+            return {}
+        if isinstance(self.plot_labels, Mapping):
+            return dict(self.plot_labels)
+        return dict(load_entry_point(self.plot_labels)(env))
 
     def make_vector(self, n_replicas: int, **kwargs: Any) -> Any:
         """Build the vector env (B replicas) of this economy; ``ValueError`` if it has none."""

@@ -20,7 +20,6 @@ import csv
 import json
 import math
 import platform
-import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from econ_envs.core.progress import Progress
 from econ_envs.core.registry import spec as get_spec
 
 
@@ -47,45 +47,6 @@ def versions() -> dict[str, str]:
         "gymnasium": gymnasium.__version__,
         "pettingzoo": pettingzoo.__version__,
     }
-
-
-class Progress:
-    """A terminal progress line (rewritten in place on a TTY, a few lines otherwise)."""
-
-    def __init__(self, total: int, label: str, stream=None, enabled: bool = True):
-        self.total = max(1, total)
-        self.label = label
-        self.stream = stream if stream is not None else sys.stderr
-        self.enabled = enabled and total >= 20
-        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.start = time.perf_counter()
-        self.last_pct = -1
-
-    def update(self, done: int) -> None:
-        if not self.enabled:
-            return
-        pct = int(100 * done / self.total)
-        step = 1 if self.tty else 10
-        if pct // step == self.last_pct // step and done != self.total:
-            return
-        self.last_pct = pct
-        elapsed = time.perf_counter() - self.start
-        rate = done / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - done) / rate if rate > 0 else float("nan")
-        bar = "#" * (pct // 5) + "." * (20 - pct // 5)
-        msg = f"{self.label} [{bar}] {done}/{self.total} ({rate:.1f}/s, eta {eta:.0f}s)"
-        if self.tty:
-            self.stream.write("\r" + msg)
-            if done >= self.total:
-                self.stream.write("\n")
-        else:
-            self.stream.write(msg + "\n")
-        self.stream.flush()
-
-    def close(self, done: int) -> None:
-        if self.enabled and self.tty and done < self.total:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def run_profile(env: Any, profile: Any, steps: int, seed: int | None, progress: Progress | None = None):
@@ -177,32 +138,34 @@ def plot_history(
     path: Path,
     title: str,
     x_label: str = "year",
+    labels: Mapping[str, str] | None = None,
 ) -> None:
-    """Write one PNG with a panel per ``(title, keys)``; keys missing from the history are skipped."""
-    import matplotlib
+    """Write one PNG with a panel per ``(title, keys)``; keys missing from the history are skipped.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    A title ending in ``(unit)`` gives the panel's y label; ``labels`` maps keys to legend
+    entries (unmapped keys are written out in words); legends sit beside the data.
+    """
+    from econ_envs.core.plotting import legend_outside, panel_grid, plain_numbers, plot_series, readable, y_label
 
     panels = tuple((t, tuple(k for k in keys if rows and k in rows[0])) for t, keys in panels)
     panels = tuple(p for p in panels if p[1])
-    ncol = 2
-    nrow = max(1, math.ceil(len(panels) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(12, 3.2 * nrow), squeeze=False)
+    ncol = 1 if len(panels) == 1 else 2
+    fig, axes = panel_grid(len(panels), ncol=ncol, width=7.0 * ncol, height=3.0)
     x = [r["step"] for r in rows]
     for ax, (ptitle, keys) in zip(axes.flat, panels):
         for k in keys:
-            ax.plot(x, [r[k] for r in rows], label=k, linewidth=1.4)
+            plot_series(ax, x, [r[k] for r in rows], label=readable(k, labels))
         ax.set_title(ptitle, fontsize=10)
         ax.set_xlabel(x_label)
+        ax.set_ylabel(y_label(ptitle, readable(keys[0], labels)), fontsize=9)
         ax.grid(alpha=0.3)
+        plain_numbers(ax)
         if len(keys) > 1:
-            ax.legend(fontsize=8)
-    for ax in list(axes.flat)[len(panels) :]:
-        ax.set_visible(False)
+            legend_outside(ax)
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=100)
+    import matplotlib.pyplot as plt
+
     plt.close(fig)
 
 
@@ -247,7 +210,8 @@ def simulate(
     out_dir = Path(out) if out is not None else Path("runs") / f"{env_id}_{policy}_seed{seed}"
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    bar = Progress(steps, f"{env_id} {policy}", enabled=progress)
+    bar = Progress(steps, f"{env_id} {policy}", enabled=progress, unit=getattr(env, "time_unit", "step") + "s",
+                   min_total=20)  # fmt: skip
     rows, reason = run_profile(env, profile, steps, seed, bar)
     wall = time.perf_counter() - t0
     averages, final = summarize(rows)
@@ -273,6 +237,6 @@ def simulate(
     with open(out_dir / "summary.json", "w") as f:
         json.dump(_json_safe(summary), f, indent=2)
     plot_history(rows, spec.plot_panels, out_dir / "macro_variables.png", f"{env_id}: {policy} (seed {seed})",
-                 x_label=getattr(env, "time_unit", "step"))  # fmt: skip
+                 x_label=getattr(env, "time_unit", "step"), labels=spec.labels_for(env))  # fmt: skip
     summary["out"] = str(out_dir)
     return summary

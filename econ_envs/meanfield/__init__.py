@@ -167,19 +167,19 @@ _DESCRIPTIONS = {
 }
 _ENV_CLASSES = {"lq": "LQEnv", "beach_bar": "BeachBarEnv", "macro": "MacroEnv", "crowd": "CrowdEnv"}
 _PANELS = {
-    "lq": (("Mean position (cells)", ("mean_position",)), ("Mean reward", ("mean_reward",))),
+    "lq": (("Mean position (cells)", ("mean_position",)), ("Mean reward (per agent per period)", ("mean_reward",))),
     "beach_bar": (
         ("Mean position and bar (cells)", ("mean_position", "bar")),
-        ("Bar open (1) / closed (0)", ("common_noise",)),
-        ("Mean reward", ("mean_reward",)),
+        ("Bar state (1 = open, 0 = closed)", ("common_noise",)),
+        ("Mean reward (per agent per period)", ("mean_reward",)),
     ),
     "macro": (
         ("Capital and labour (per agent)", ("capital", "labour")),
-        ("Prices (interest rate per period, wage)", ("interest_rate", "wage")),
-        ("TFP log-deviation z", ("common_noise",)),
-        ("Mean reward (utility)", ("mean_reward",)),
+        ("Prices (interest rate: fraction per period; wage: goods per unit of labour)", ("interest_rate", "wage")),
+        ("TFP z (log deviation)", ("common_noise",)),
+        ("Mean reward (utility per agent per period)", ("mean_reward",)),
     ),
-    "crowd": (("Mean reward", ("mean_reward",)),),
+    "crowd": (("Mean reward (per agent per period)", ("mean_reward",)),),
 }
 
 for _key in GAMES:

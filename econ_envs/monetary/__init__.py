@@ -259,8 +259,25 @@ PLOT_PANELS = (
     ("Output gap (% of potential)", ("output_gap",)),
     ("Credit and money (currency units)", ("credit", "household_credit", "firm_credit", "deposits")),
     ("Bank capital ratio (% of loans)", ("bank_capital_ratio",)),
-    ("Wealth Gini", ("wealth_gini",)),
+    ("Wealth Gini (Gini index, 0-1)", ("wealth_gini",)),
 )
+
+PLOT_LABELS = {
+    "gdp": "GDP",
+    "potential_gdp": "potential GDP",
+    "inflation_12m": "12-month inflation",
+    "inflation": "monthly inflation, annualised",
+    "expected_inflation": "expected inflation",
+    "inflation_target": "inflation target",
+    "natural_unemployment": "natural rate",
+    "policy_rate": "policy rate",
+    "lending_rate": "lending rate",
+    "deposit_rate": "deposit rate",
+    "real_rate": "real rate",
+    "household_credit": "household credit",
+    "firm_credit": "firm credit",
+    "credit": "total credit",
+}
 
 register(
     EnvSpec(
@@ -276,6 +293,7 @@ register(
         },
         default_policy="taylor93",
         plot_panels=PLOT_PANELS,
+        plot_labels=PLOT_LABELS,
         agents_kwarg="n_households",
     )
 )

@@ -419,6 +419,7 @@ def plot_rewards(history: Mapping[str, np.ndarray], path: Path, title: str) -> N
         ax.plot(history["month"], history[key], linewidth=1.2)
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("month")
+        ax.set_ylabel("reward per month", fontsize=9)
         ax.grid(alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
@@ -441,8 +442,8 @@ def plot_irfs(
     plt = _mpl()
     series = [(label, irfs, "C0")] + [(k, v, f"C{j + 1}") for j, (k, v) in enumerate((compare or {}).items())]
     kinds = list(irfs)
-    fig, axes = plt.subplots(len(kinds), len(variables), figsize=(2.9 * len(variables), 2.3 * len(kinds)),
-                             squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(len(kinds), len(variables), figsize=(2.9 * len(variables), 2.3 * len(kinds) + 0.4),
+                             squeeze=False, layout="constrained")  # fmt: skip
     for r, kind in enumerate(kinds):
         irf = irfs[kind]
         for c, v in enumerate(variables):
@@ -457,8 +458,6 @@ def plot_irfs(
                     continue
                 ax.fill_between(other[kind]["months"], o["lo"], o["hi"], alpha=0.2, color=color, linewidth=0)
                 ax.plot(other[kind]["months"], o["mean"], color=color, linewidth=1.4, label=name)
-            if compare and r == 0 and c == 0:
-                ax.legend(fontsize=7)
             ax.axhline(0.0, color="k", linewidth=0.6)
             ax.grid(alpha=0.3)
             if r == 0:
@@ -471,8 +470,10 @@ def plot_irfs(
     n = len(next(iter(irfs.values()))["seeds"])
     fig.suptitle(f"monetary-v0 impulse responses: shocked - unshocked run, same seeds, mean of {n} seeds, 95 % band",
                  fontsize=10)  # fmt: skip
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    if compare:
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncol=len(handles), fontsize=8, frameon=False)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
@@ -492,25 +493,31 @@ def plot_series(series: Mapping[str, Any], path: Path, title: str, ylabel: str) 
 
 
 def plot_zlb(result: Mapping[str, Any], path: Path) -> None:
+    from econ_envs.core.plotting import unit_of
+
     plt = _mpl()
     variables = ("policy_rate", "inflation_12m", "gdp", "unemployment")
-    fig, axes = plt.subplots(1, len(variables), figsize=(3.2 * len(variables), 3.0), squeeze=False)
+    fig, axes = plt.subplots(1, len(variables), figsize=(3.3 * len(variables), 3.3), squeeze=False,
+                             layout="constrained")  # fmt: skip
     for c, v in enumerate(variables):
         ax = axes[0, c]
-        for label, color in (("with_zlb", "C3"), ("without_zlb", "C0")):
+        for label, color, text in (("with_zlb", "C3", "with the zero lower bound"),
+                                   ("without_zlb", "C0", "without it (the rate may go negative)")):  # fmt: skip
             resp = result[label]["irf"]["responses"][v]
             x = result[label]["irf"]["months"]
             ax.fill_between(x, resp["lo"], resp["hi"], alpha=0.2, color=color, linewidth=0)
-            ax.plot(x, resp["mean"], color=color, linewidth=1.3, label=label.replace("_", " "))
+            ax.plot(x, resp["mean"], color=color, linewidth=1.3, label=f"{text}: mean, 95 % band")
         ax.axhline(0.0, color="k", linewidth=0.6)
-        ax.set_title(result["with_zlb"]["irf"]["responses"][v]["label"], fontsize=9)
+        title = result["with_zlb"]["irf"]["responses"][v]["label"]
+        ax.set_title(title, fontsize=9)
+        ax.set_ylabel(f"shocked - unshocked ({unit_of(title) or 'level'})", fontsize=8)
         ax.set_xlabel("months after the shock", fontsize=8)
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=7)
-    axes[0, 0].legend(fontsize=7)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=8, frameon=False)
     fig.suptitle(f"{result['demand_shock']:+g} % demand shock with and without the zero lower bound", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
@@ -540,8 +547,9 @@ ANALYSES = ("simulate", "irf", "reaction", "loss-table", "gini", "zlb", "all")
 def run_cli(argv: Sequence[str]) -> int:
     """``econ-envs analyze monetary-v0 {simulate,irf,reaction,loss-table,gini,zlb,all} [options]``."""
     from econ_envs.core.params import parse_assignments
+    from econ_envs.core.progress import Progress
     from econ_envs.core.simulate import plot_history
-    from econ_envs.monetary import PLOT_PANELS
+    from econ_envs.monetary import PLOT_LABELS, PLOT_PANELS
 
     ap = argparse.ArgumentParser(prog="econ-envs analyze monetary-v0", description=__doc__.splitlines()[0])
     ap.add_argument("analysis", choices=ANALYSES)
@@ -551,6 +559,7 @@ def run_cli(argv: Sequence[str]) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed of the single run written by 'simulate'")
     ap.add_argument("--out", default="runs/monetary_analysis", help="output folder")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="environment argument")
+    ap.add_argument("--quiet", action="store_true", help="no progress line")
     args = ap.parse_args(list(argv))
     if args.seeds < 1:
         raise ValueError(f"--seeds must be at least 1, got {args.seeds}")
@@ -566,12 +575,15 @@ def run_cli(argv: Sequence[str]) -> int:
                                "months": months, "settings": env.params.to_dict()}  # fmt: skip
     t0 = time.perf_counter()
     written: list[str] = []
+    bar = Progress(len(todo), f"analyze monetary-v0 {args.analysis}", enabled=not args.quiet, unit="analyses",
+                   every_s=0.0)  # fmt: skip
     if "simulate" in todo:
+        bar.update(todo.index("simulate"), note="running simulate ...")
         h = simulate(args.policy, args.seed, months, **env_kwargs)
         write_history_csv(h, out / "simulation_history.csv")
         rows = [{k: float(h[k][t]) for k in h} | {"step": float(h["month"][t])} for t in range(len(h["month"]))]
         plot_history(rows, PLOT_PANELS, out / "macro_variables.png", f"monetary-v0: {args.policy} (seed {args.seed})",
-                     x_label="month")  # fmt: skip
+                     x_label="month", labels=PLOT_LABELS)  # fmt: skip
         plot_rewards(h, out / "agent_rewards.png", f"monetary-v0 rewards: {args.policy} (seed {args.seed})")
         summary["simulation"] = {
             "seed": args.seed,
@@ -581,6 +593,7 @@ def run_cli(argv: Sequence[str]) -> int:
         }
         written += ["simulation_history.csv", "macro_variables.png", "agent_rewards.png"]
     if "irf" in todo:
+        bar.update(todo.index("irf"), note="running irf ...")
         irfs = {kind: impulse_responses(kind, None, args.seeds, args.policy, **env_kwargs) for kind in SHOCK_SIZES}
         _dump(irfs, out / "impulse_responses.json")
         plot_irfs(irfs, out / "policy_transmission.png")
@@ -592,28 +605,34 @@ def run_cli(argv: Sequence[str]) -> int:
         }  # fmt: skip
         written += ["impulse_responses.json", "policy_transmission.png"]
     if "reaction" in todo:
+        bar.update(todo.index("reaction"), note="running reaction ...")
         rf = {rule: reaction_function(args.seeds, rule, months, **env_kwargs) for rule in RULES}
         _dump(rf, out / "reaction_functions.json")
         summary["reaction_functions"] = {r: v["coefficients"] | {"r_squared": v["r_squared"]} for r, v in rf.items()}
         written.append("reaction_functions.json")
     if "loss-table" in todo:
+        bar.update(todo.index("loss-table"), note="running loss-table ...")
         lt = loss_table(args.seeds, RULES, months, **env_kwargs)
         _dump(lt, out / "loss_table.json")
         (out / "loss_table.md").write_text(loss_table_markdown(lt))
         summary["loss_table"] = {r: {k: v for k, v in row.items() if k != "losses"} for r, row in lt["table"].items()}
         written += ["loss_table.json", "loss_table.md"]
     if "gini" in todo:
+        bar.update(todo.index("gini"), note="running gini ...")
         g = wealth_gini(args.seeds, args.policy, months, **env_kwargs)
         _dump(g, out / "wealth_gini.json")
         plot_series(g, out / "wealth_gini.png", f"Gini of household wealth ({args.policy}, {args.seeds} seeds)", "Gini")
         summary["wealth_gini"] = {"first": g["mean"][0], "last": g["mean"][-1]}
         written += ["wealth_gini.json", "wealth_gini.png"]
     if "zlb" in todo:
+        bar.update(todo.index("zlb"), note="running zlb ...")
         z = zlb_experiment(args.seeds, args.policy, **env_kwargs)
         _dump(z, out / "zlb.json")
         plot_zlb(z, out / "zlb.png")
         summary["zlb"] = {k: {kk: vv for kk, vv in z[k].items() if kk != "irf"} for k in ("with_zlb", "without_zlb")}
         written += ["zlb.json", "zlb.png"]
+    bar.update(len(todo), note="done")
+    bar.close()
     summary["wall_time_s"] = time.perf_counter() - t0
     _dump(summary, out / "summary.json")
     written.append("summary.json")

@@ -221,6 +221,19 @@ def make_vector(n_replicas: int = 1, **kwargs: Any) -> RBCVectorEnv:
     return RBCVectorEnv(n_replicas=n_replicas, **kwargs)
 
 
+PLOT_LABELS = {
+    "output": "production",
+    "consumption": "domestic sales",
+    "demand": "demand (attempted purchases)",
+    "wage_bill": "wage bill",
+    "tax_revenue": "tax revenue",
+    "export_receipts": "export receipts",
+    "money_stock": "money stock (all agents)",
+    "total_firm_budget": "firms' budgets",
+    "income_tax_rate": "income tax",
+    "corporate_tax_rate": "corporate tax",
+}
+
 register(
     EnvSpec(
         id="rbc-v0",
@@ -232,6 +245,7 @@ register(
         },
         default_policy="rule",
         plot_panels=PLOT_PANELS,
+        plot_labels=PLOT_LABELS,
         agents_kwarg="n_consumers",
         vector_entry_point="econ_envs.rbc.vector:RBCVectorEnv",
         default_replicas=128,

@@ -33,7 +33,6 @@ import json
 import math
 import os
 import re
-import sys
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from econ_envs.core.progress import Progress
 from econ_envs.rbc.params import RBCParams
 from econ_envs.rbc.policies import PROFILES, Profile
 from econ_envs.rbc.vector import ROLES, RBCVectorEnv
@@ -216,6 +216,7 @@ def run_rollout(
         "government": venv.government_action_table.copy(),
     }
     welfare = []
+    bar = Progress(episodes * T, f"rollout rbc-v0 ({B} replicas)", enabled=progress, unit="quarters")
     for e in range(episodes):
         venv.reset(seed=None if seed is None else int(seed) + e)
         states = {r: np.empty((B, T, venv.counts[r], venv.raw_obs_dims[r]), dtype=np.float32) for r in ROLES}
@@ -234,14 +235,14 @@ def run_rollout(
                 rewards[r][:, t] = res.rewards[r]
             aux_c[:, t] = venv.last.consumption
             aux_f[:, t] = venv.last.exports
+            bar.advance(note=f"episode {e + 1}/{episodes}" + (f", last mean social welfare {welfare[-1]:.6g}"
+                                                                if welfare else ""))  # fmt: skip
         aux = {"consumer": aux_c, "firm": aux_f, "government": np.zeros(0)}
         for r in ROLES:
             _savez(out / f"episode_{e:04d}_{r}.npz", {"states": states[r], "actions": acts[r], "rewards": rewards[r],
                                                       "action_array": static[r], "aux_array": aux[r]})  # fmt: skip
         welfare.append(float(rewards["government"].sum(1).mean()))
-        if progress:
-            print(f"episode {e + 1}/{episodes}: mean social welfare {welfare[-1]:.6g} per episode", file=sys.stderr,
-                  flush=True)  # fmt: skip
+    bar.close()
     return {"out": str(out), "replicas": B, "episodes": episodes, "policy": policy_name,
             "mean_social_welfare": float(np.mean(welfare))}  # fmt: skip
 

@@ -23,15 +23,16 @@ from typing import Any
 import numpy as np
 
 import econ_envs
+from econ_envs.core.progress import Progress
 from econ_envs.rllib.env import RoleMapping
 from econ_envs.rllib.evaluate import EVAL_SEED0, load_checkpoint, module_actor
 
 
 def _deviator_returns(
     env_id: str, env_config: dict, modules: dict[str, Any], mapping: RoleMapping, role: str,
-    deviators: list[int] | None, seeds: list[int],
+    deviators: list[int] | None, seeds: list[int], bar: Progress | None = None, what: str = "",
 ) -> float:  # fmt: skip
-    """Mean (over seeds and deviators) episode return of the deviating agents."""
+    """Mean (over seeds and deviators) episode return of the deviating agents (one ``bar`` step per seed)."""
     totals = []
     for seed in seeds:
         env = econ_envs.make(env_id, **env_config)
@@ -57,6 +58,8 @@ def _deviator_returns(
             ret = rew if ret is None else ret + rew
         sel = ret if deviators is None else ret[deviators]
         totals.append(float(np.mean(sel)))
+        if bar is not None:
+            bar.advance(note=f"{what}: seed {seed} return {totals[-1]:.4g}")
     return float(np.mean(totals))
 
 
@@ -156,7 +159,9 @@ def best_response(
     seeds = [EVAL_SEED0 + k for k in range(episodes)]
     n = env.roles[role].count
     dev_idx = [0] if (deviators == "one" and n > 1) else None
-    before = _deviator_returns(env_id, env_config, modules_before, mapping, role, dev_idx, seeds)
+    bar = Progress(2 * episodes + iters, f"best-response {role}", unit="steps (episodes, iterations)")
+    bar.update(0, note="playing the checkpoint's profile")
+    before = _deviator_returns(env_id, env_config, modules_before, mapping, role, dev_idx, seeds, bar, "before")
     algo.stop()
 
     new_cfg, br_mid, br_map = deviation_config(cfg, mapping, role, dev_idx is not None,
@@ -173,14 +178,17 @@ def best_response(
         for _ in range(iters):
             r = br_algo.train()
             history.append(r.get("env_runners", {}).get("module_episode_returns_mean", {}).get(br_mid))
+            ret = history[-1]
+            bar.advance(note="training the best response" + ("" if ret is None else f": return {ret:.4g}"))
         modules_after = {m: br_algo.get_module(m) for m in pols}
-        after = _deviator_returns(env_id, env_config, modules_after, br_map, role, dev_idx, seeds)
+        after = _deviator_returns(env_id, env_config, modules_after, br_map, role, dev_idx, seeds, bar, "after")
         frozen_unchanged = all(
             all(np.array_equal(np.asarray(v), np.asarray(module_states[m][k])) for k, v in
                 br_algo.get_module(m).get_state().items())
             for m in cfg.policies
         )  # fmt: skip
     finally:
+        bar.close()
         br_algo.stop()
     gain = after - before
     result = {

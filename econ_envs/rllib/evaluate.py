@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 import econ_envs
+from econ_envs.core.progress import Progress
 from econ_envs.core.simulate import write_history
 from econ_envs.rllib.monetary import evaluate_monetary
 from econ_envs.rllib.population import module_actions
@@ -183,13 +184,16 @@ def evaluate_taxai(algo: Any, episodes: int, out_dir: Path) -> list[dict[str, An
     hist_dir = out_dir / "histories"
     hist_dir.mkdir(parents=True, exist_ok=True)
     trajectories: dict[str, list[float]] = {}
+    bar = Progress(len(cases) * episodes, "evaluate taxai-v0", unit="episodes")
     for gov_name, hh_name, env_id, env_config, spec in cases:
         env = econ_envs.make(env_id, **env_config)
         actors, reset = _taxai_actors(spec, env)
         per_ep = []
         for k in range(episodes):
             seed = EVAL_SEED0 + k
+            bar.update(bar.done, note=f"playing {gov_name} / {hh_name}, seed {seed}")
             rows, returns, reason = play(env_id, env_config, actors, seed, reset_hook=reset)
+            bar.advance(note=f"{gov_name} / {hh_name}: {len(rows)} years")
             write_history(rows, hist_dir / f"{gov_name}__{hh_name}__seed{seed}.csv")
             if k == 0:
                 trajectories[f"{gov_name} / {hh_name}"] = [r["gdp_per_household"] for r in rows]
@@ -214,33 +218,58 @@ def evaluate_taxai(algo: Any, episodes: int, out_dir: Path) -> list[dict[str, An
             row[key] = m
             row[f"{key}_sd"] = s
         rows_out.append(row)
+    bar.close()
     _plot_taxai(rows_out, trajectories, out_dir, task)
     return rows_out
 
 
 def _plot_taxai(rows: list[dict[str, Any]], traj: dict[str, list[float]], out_dir: Path, task: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter
 
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
-    labels = [f"{r['government']}\n{r['households']}" for r in rows]
-    x = np.arange(len(rows))
-    for ax, key, title in ((axes[0], "task_reward_per_year", f"task reward per year ({task})"),
-                           (axes[1], "social_welfare", "social welfare (mean utility per year)")):  # fmt: skip
-        ax.bar(x, [r[key] for r in rows], yerr=[r[f"{key}_sd"] for r in rows], color="tab:blue", alpha=0.8)
-        ax.set_xticks(x, labels, fontsize=7)
-        ax.set_title(title)
-        ax.grid(alpha=0.3, axis="y")
+    from econ_envs.core.plotting import bar_legend, hbar_panel, plain_numbers
+
+    episodes = int(rows[0].get("episodes", 1)) if rows else 1
+    fig, axes = plt.subplots(1, 3, figsize=(16, 1.6 + 0.42 * len(rows)), layout="constrained",
+                             gridspec_kw={"width_ratios": [1, 1, 1.25]})  # fmt: skip
+    labels = [f"{r['government']} / {r['households']}".replace("_", " ") for r in rows]
+    colors = ["tab:orange" if r["government"] == "learned" else "tab:blue" for r in rows]
+    for j, (ax, key, title, xlabel) in enumerate((
+        (axes[0], "task_reward_per_year", f"Government's task reward ({task})", "task reward per year played"),
+        (axes[1], "social_welfare", "Social welfare", "mean household utility per year"),
+    )):  # fmt: skip
+        hbar_panel(ax, labels, [r[key] for r in rows], [r[f"{key}_sd"] for r in rows], colors, title, xlabel,
+                   show_labels=j == 0)  # fmt: skip
+    axes[0].set_ylabel("government / households", fontsize=9)
+    bar_legend(axes[0], [("tab:orange", "learned government"), ("tab:blue", "baseline government")],
+               f"± 1 sd over {episodes} episode(s)")  # fmt: skip
+    govs = list(dict.fromkeys(name.split(" / ")[0] for name in traj))
+    hhs = list(dict.fromkeys(name.split(" / ")[1] for name in traj))
+    styles = ["-", "--", ":", "-."]
+    longest = max((len(v) for v in traj.values()), default=0)
     for name, ys in traj.items():
-        axes[2].plot(np.arange(1, len(ys) + 1), ys, label=name, linewidth=1.2)
-    axes[2].set_title("GDP per household (USD/yr), first evaluation seed")
-    axes[2].set_xlabel("year")
-    axes[2].legend(fontsize=7)
-    axes[2].grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(out_dir / "comparison.png", dpi=110)
+        gov, hh = name.split(" / ")
+        color, style = f"C{govs.index(gov) % 10}", styles[hhs.index(hh) % 4]
+        years = np.arange(1, len(ys) + 1)
+        axes[2].plot(years, ys, color=color, linestyle=style, linewidth=1.2)
+        if len(ys) < longest:  # the economy collapsed: mark where
+            axes[2].plot(years[-1:], ys[-1:], color=color, marker="x", markersize=7, linestyle="none")
+    axes[2].set_xscale("log")
+    axes[2].xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    axes[2].set_title("GDP per household, first evaluation seed", fontsize=10)
+    axes[2].set_xlabel("year (log scale; x = collapse)")
+    axes[2].set_ylabel("USD per household per year", fontsize=9)
+    axes[2].grid(alpha=0.3, which="both")
+    plain_numbers(axes[2])
+    handles = [Line2D([], [], color=f"C{i % 10}", label=f"{g} government".replace("_", " "))
+               for i, g in enumerate(govs)]  # fmt: skip
+    handles += [Line2D([], [], color="k", linestyle=styles[i % 4], label=f"{h} households".replace("_", " "))
+                for i, h in enumerate(hhs)]  # fmt: skip
+    axes[2].legend(handles=handles, fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.suptitle(f"taxai-v0 evaluation ({task} task): bars = mean over {episodes} episode(s) on the same seeds, "
+                 "error bars = ± 1 standard deviation over the episodes", fontsize=10)  # fmt: skip
+    fig.savefig(out_dir / "comparison.png", dpi=100)
     plt.close(fig)
 
 
@@ -268,7 +297,8 @@ def _meanfield_evaluator(algo: Any, episodes: int, out_dir: Path) -> list[dict[s
 EVALUATORS.update({f"meanfield/{g}-v0": _meanfield_evaluator for g in ("lq", "beach_bar", "macro", "crowd")})
 
 
-def write_table(rows: list[dict[str, Any]], out_dir: Path) -> None:
+def write_table(rows: list[dict[str, Any]], out_dir: Path, caption: str = "") -> None:
+    """``comparison.csv`` and ``comparison.md``; ``caption`` (task, units, seeds, what ± means) heads the latter."""
     keys = list(rows[0].keys())
     with open(out_dir / "comparison.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=keys)
@@ -276,6 +306,8 @@ def write_table(rows: list[dict[str, Any]], out_dir: Path) -> None:
         w.writerows(rows)
     main = [k for k in keys if not k.endswith("_sd") and k not in ("episodes", "task")]
     with open(out_dir / "comparison.md", "w") as f:
+        if caption:
+            f.write(caption.strip() + "\n\n")
         f.write("| " + " | ".join(main) + " |\n|" + "---|" * len(main) + "\n")
         for r in rows:
             cells = []
@@ -291,6 +323,96 @@ def write_table(rows: list[dict[str, Any]], out_dir: Path) -> None:
             f.write("| " + " | ".join(cells) + " |\n")
 
 
+def _seeds(episodes: int) -> str:
+    return f"seed {EVAL_SEED0}" if episodes == 1 else f"seeds {EVAL_SEED0}-{EVAL_SEED0 + episodes - 1}"
+
+
+def _taxai_task(p: Any) -> str:
+    """The government's task reward of ``p`` (``TaxParams``) in words."""
+    if p.task == "gdp":
+        return {"level": "GDP (the government's reward is GDP per household over its calibrated level y0)",
+                "growth": "GDP growth (the government's reward is the growth rate of GDP, TaxAI)",
+                "capital_growth": "capital growth (the government's reward is 100 x the growth of capital, DSMFG)",
+                }.get(p.gdp_reward, f"GDP ({p.gdp_reward})")  # fmt: skip
+    return {"gini": "equality (the government's reward is 1 - (wealth Gini + disposable-income Gini) / 2)",
+            "social_welfare": "social welfare (the government's reward is the mean household utility)",
+            "gdp_gini": "Sen's index (the government's reward is GDP per household / y0 x (1 - disposable-income "
+                        "Gini))"}.get(p.task, p.task)  # fmt: skip
+
+
+def taxai_caption(algo: Any, episodes: int) -> str:
+    return taxai_caption_text(econ_envs.make("taxai-v0", **_taxai_cases(algo)[0]).params, episodes)
+
+
+def taxai_caption_text(p: Any, episodes: int) -> str:
+    """The caption of a taxai comparison table for the economy ``p`` (``TaxParams``)."""
+    return (
+        f"**Task:** {_taxai_task(p)}, taxai-v0 with {p.n_households:,} households. Each row plays "
+        f"one government against one household population for {episodes} episode(s) on evaluation {_seeds(episodes)}, "
+        "the same seeds for every row. **Cells:** mean ± standard deviation over the episodes (numpy std, ddof=0). "
+        "**Units:** years = years played before a collapse (the full episode is "
+        f"{p.episode_length}); task_reward_per_year / task_reward_total = the government's task reward per year "
+        "played / summed over the episode; gdp_per_household in USD per household per year; social_welfare = "
+        "mean household utility per year; Ginis from 0 (equal) to 1; debt_to_gdp as a multiple of GDP; collapsed "
+        f"= share of episodes that ended in a collapse. **Collapse penalty:** a collapse subtracts "
+        f"{p.collapse_penalty:g} from the government's reward in its last year; when one happens this dominates "
+        "the task reward (it is spread over few years), so compare social_welfare and years as well."
+    )
+
+
+def monetary_caption(algo: Any, episodes: int) -> str:
+    from econ_envs.rllib.monetary import ENV_ID, _learned_roles
+
+    p = econ_envs.make(ENV_ID, **_learned_roles(algo)[0]).params
+    return (
+        "**Task:** the central bank of monetary-v0 minimises its discounted loss, the sum over months of "
+        f"{p.loss_discount:g}^t [(inflation - target)^2 + {p.loss_output_weight:g} gap^2 + "
+        f"{p.loss_rate_change_weight:g} (rate change)^2]. Each row plays one central bank in one economy (rules: "
+        "heuristic banks, households and firms; learned: the checkpoint's) for "
+        f"{episodes} episode(s) of {p.episode_length} months on evaluation {_seeds(episodes)}, the same seeds for "
+        "every row. **Cells:** mean ± sample standard deviation over the episodes (ddof=1); columns without ± are "
+        "single values. **Units:** discounted_loss in squared percentage points (lower is better); inflation_12m "
+        "and policy_rate in %/yr; output_gap in % of potential output; unemployment as a fraction of households; "
+        "rate_volatility = sd of the monthly policy-rate change in percentage points; months_at_floor = share of "
+        "months at the rate floor; phi_pi, phi_y, rho, c = OLS reaction function (rate = c + phi_pi "
+        "inflation_-1 + phi_y 3-month gap_-1 + rho rate_-1); loss_vs_taylor93_pct = loss relative to Taylor "
+        f"(1993) in the same economy, %; learned_lower_on_seeds = seeds (of {episodes}) on which the learned "
+        "bank's loss is lower."
+    )
+
+
+def rbc_caption(algo: Any, episodes: int) -> str:
+    from econ_envs.rllib.rbc import EVAL_UNITS
+
+    units = "; ".join(f"{k} in {u}" for k, u in EVAL_UNITS.items())
+    return (
+        f"**Task:** rbc-v0 (AI Economist RBC): the government maximises social welfare, consumers their utility, "
+        f"firms their profit. Each row plays one profile of consumers, firms and government on {episodes} "
+        f"replica(s) drawn from seed {EVAL_SEED0}, the same draws for every row. **Cells:** mean ± standard "
+        f"deviation over the replicas (numpy std, ddof=0). **Units:** {units}."
+    )
+
+
+def meanfield_caption(algo: Any, episodes: int) -> str:
+    return (
+        f"**Task:** {algo.config.env}: exact exploitability of each policy (the gain of the best response against "
+        "the population playing it; 0 = Nash equilibrium, lower is better), in the game's reward units per agent. "
+        "Every policy is scored on the same common-noise paths (exact enumeration where finite); the values are "
+        f"exact, not means over seeds (no ±). sampled_return: mean discounted return per agent over {episodes} "
+        "sampled game(s), a Monte-Carlo check of policy_value; seconds: wall time of the row."
+    )
+
+
+CAPTIONS: dict[str, Callable[[Any, int], str]] = {
+    "taxai-v0": taxai_caption,
+    "econ_envs/TaxAI-Planner-v0": taxai_caption,
+    "monetary-v0": monetary_caption,
+    "econ_envs/Monetary-CentralBank-v0": monetary_caption,
+    "rbc-v0": rbc_caption,
+    **{f"meanfield/{g}-v0": meanfield_caption for g in ("lq", "beach_bar", "macro", "crowd")},
+}
+
+
 def evaluate(checkpoint: str | Path, episodes: int = 5, out: str | Path | None = None) -> dict[str, Any]:
     """Play the checkpoint's policies and the baselines; write the comparison (see module docstring)."""
     if episodes < 1:
@@ -303,7 +425,7 @@ def evaluate(checkpoint: str | Path, episodes: int = 5, out: str | Path | None =
         out_dir = Path(out) if out is not None else Path(checkpoint).parent / "evaluation"
         out_dir.mkdir(parents=True, exist_ok=True)
         rows = EVALUATORS[env_id](algo, episodes, out_dir)
-        write_table(rows, out_dir)
+        write_table(rows, out_dir, CAPTIONS[env_id](algo, episodes) if env_id in CAPTIONS else "")
         summary = {"checkpoint": str(checkpoint), "env": env_id, "episodes": episodes, "rows": rows}
         with open(out_dir / "evaluation.json", "w") as f:
             json.dump(summary, f, indent=2, default=lambda o: None if isinstance(o, float) and math.isnan(o) else o)

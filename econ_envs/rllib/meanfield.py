@@ -64,6 +64,7 @@ from ray.rllib.core.rl_module.apis.value_function_api import ValueFunctionAPI
 from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 from ray.rllib.core.rl_module.torch import TorchRLModule
 
+from econ_envs.core.progress import Progress
 from econ_envs.meanfield.exploitability import ExploitabilityResult, exploitability
 from econ_envs.meanfield.games import game_class
 from econ_envs.meanfield.games.base import MeanFieldGame, Paths
@@ -645,12 +646,12 @@ def meanfield_comparison(
     its = {**BASELINE_ITERATIONS, **dict(iterations or {})}
     paths = _paths(game)
     rows = []
+    bar = Progress(3 + len(baselines), f"exploitability on {game.key}", enabled=progress, unit="policies",
+                   every_s=0.0)  # fmt: skip
 
     def say(row: dict[str, Any]) -> None:
         rows.append(row)
-        if progress:
-            print(f"{game.key}: {row['policy']:<16} exploitability {row['exploitability']:.6g}  "
-                  f"({row['seconds']:.1f} s)", flush=True)  # fmt: skip
+        bar.advance(note=f"{row['policy']}: exploitability {row['exploitability']:.6g} ({row['seconds']:.1f} s)")
 
     for name, greedy in (("learned", False), ("learned (greedy)", True)):
         t0 = time.perf_counter()
@@ -667,8 +668,8 @@ def meanfield_comparison(
         t0 = time.perf_counter()
         if b == "spg" and game.key in SPG_SKIPPED:
             nan = float("nan")
-            rows.append({"policy": "spg", "exploitability": nan, "nonanticipative_exploitability": nan,
-                         "policy_value": nan, "seconds": 0.0, "note": SPG_SKIPPED[game.key]})  # fmt: skip
+            say({"policy": "spg", "exploitability": nan, "nonanticipative_exploitability": nan,
+                 "policy_value": nan, "seconds": 0.0, "note": SPG_SKIPPED[game.key]})  # fmt: skip
             continue
         if b == "fp":
             res = fictitious_play(game, its["fp"], eval_every=its["fp"], **kw)
@@ -695,7 +696,7 @@ def evaluate_meanfield(algo: Any, episodes: int, out_dir: Path) -> list[dict[str
     mid = cfg.policy_mapping_fn(f"{ROLE}_0", None)
     module = algo.get_module(mid)
     n_agents = int(dict(cfg.env_config).get("n_agents", N_AGENTS_BATCHED))
-    rows = meanfield_comparison(module, game, episodes=episodes, n_agents=n_agents)
+    rows = meanfield_comparison(module, game, episodes=episodes, n_agents=n_agents, progress=True)
     for r in rows:
         r["game"] = game.key
     with open(Path(out_dir) / "exploitability.json", "w") as f:

@@ -49,6 +49,7 @@ from ray.rllib.algorithms.algorithm_config import AlgorithmConfig
 from ray.rllib.algorithms.ppo import PPOConfig
 
 import econ_envs
+from econ_envs.core.progress import Progress
 from econ_envs.monetary.env import OBS_NAMES
 from econ_envs.monetary.policies import BANK_RULES, CENTRAL_BANK_RULES, FIRM_RULES, HOUSEHOLD_RULES
 from econ_envs.rllib.callbacks import EconomyMetrics, stackelberg_schedule
@@ -365,6 +366,8 @@ def _evaluate_monetary(algo: Any, episodes: int, out_dir: Path, irf_shocks: tupl
     hist_dir.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     fits: dict[str, Any] = {}
+    n_irf = 2 * len(irf_shocks) if cbs[0][0] == "learned" else 0
+    bar = Progress(len(economies) * len(cbs) * len(seeds) + n_irf, "evaluate monetary-v0", unit="runs")
     for econ_name, others in economies:
         taylor_loss = None
         econ_rows = []
@@ -373,7 +376,9 @@ def _evaluate_monetary(algo: Any, episodes: int, out_dir: Path, irf_shocks: tupl
             profile = profile_class(f"{cb_name}__{econ_name}", cb, others)
             runs, histories = [], []
             for s in seeds:
+                bar.update(bar.done, note=f"playing {cb_name} / {econ_name} economy, seed {s}")
                 h = A.simulate(profile, s, months, **env_kwargs)
+                bar.advance(note=f"{cb_name} / {econ_name} economy, seed {s}")
                 A.write_history_csv(h, hist_dir / f"{cb_name}__{econ_name}__seed{s}.csv")
                 histories.append(h)
                 runs.append(A.episode_summary(h, beta, floor) | {"collapsed": float(len(h["month"]) < months)})
@@ -403,32 +408,40 @@ def _evaluate_monetary(algo: Any, episodes: int, out_dir: Path, irf_shocks: tupl
         econ_name, others = economies[0]
         learned = profile_class("learned", cbs[0][1], others)
         taylor = profile_class("taylor93", "taylor93", others)
-        irfs = {k: A.impulse_responses(k, None, seeds, learned, **env_kwargs) for k in irf_shocks}
-        irfs_t = {k: A.impulse_responses(k, None, seeds, taylor, **env_kwargs) for k in irf_shocks}
+        irfs, irfs_t = {}, {}
+        for k in irf_shocks:
+            for name, prof, dest in (("learned", learned, irfs), ("taylor93", taylor, irfs_t)):
+                bar.update(bar.done, note=f"impulse responses to {k}, {name}")
+                dest[k] = A.impulse_responses(k, None, seeds, prof, **env_kwargs)
+                bar.advance(note=f"impulse responses to {k}, {name}")
         A._dump({"learned": irfs, "taylor93": irfs_t, "economy": econ_name}, out_dir / "impulse_responses.json")
         A.plot_irfs(irfs, out_dir / "policy_transmission.png", compare={"taylor93": irfs_t},
                     label=f"learned (economy: {econ_name})")  # fmt: skip
+    bar.close()
     _plot_comparison(rows, out_dir)
     return rows
 
 
 def _plot_comparison(rows: list[dict[str, Any]], out_dir: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    labels = [f"{r['central_bank']}\n{r['economy']}" for r in rows]
-    x = np.arange(len(rows))
-    for ax, key, title in ((axes[0], "discounted_loss", "central bank's discounted loss (lower is better)"),
-                           (axes[1], "unemployment", "unemployment (fraction, episode mean)"),
-                           (axes[2], "inflation_12m", "12-month inflation (%/yr, episode mean)")):  # fmt: skip
-        colors = ["tab:orange" if r["central_bank"] == "learned" else "tab:blue" for r in rows]
-        ax.bar(x, [r[key] for r in rows], yerr=[r[f"{key}_sd"] for r in rows], color=colors, alpha=0.85)
-        ax.set_xticks(x, labels, fontsize=7)
-        ax.set_title(title, fontsize=10)
-        ax.grid(alpha=0.3, axis="y")
-    fig.tight_layout()
-    fig.savefig(out_dir / "comparison.png", dpi=110)
+    from econ_envs.core.plotting import bar_legend, hbar_panel
+
+    episodes = int(rows[0].get("episodes", 1)) if rows else 1
+    fig, axes = plt.subplots(1, 3, figsize=(15, 1.7 + 0.4 * len(rows)), layout="constrained")
+    labels = [f"{r['central_bank']} / {r['economy']} economy" for r in rows]
+    colors = ["tab:orange" if r["central_bank"] == "learned" else "tab:blue" for r in rows]
+    for j, (ax, key, title, xlabel) in enumerate((
+        (axes[0], "discounted_loss", "Central bank's discounted loss (lower is better)", "squared percentage points"),
+        (axes[1], "unemployment", "Unemployment (episode mean)", "fraction of households"),
+        (axes[2], "inflation_12m", "12-month inflation (episode mean)", "%/yr"),
+    )):  # fmt: skip
+        hbar_panel(ax, labels, [r[key] for r in rows], [r[f"{key}_sd"] for r in rows], colors, title, xlabel,
+                   show_labels=j == 0)  # fmt: skip
+    axes[0].set_ylabel("central bank / economy", fontsize=9)
+    bar_legend(axes[0], [("tab:orange", "learned central bank"), ("tab:blue", "rule central bank")],
+               f"± 1 sample sd over {episodes} episode(s)")  # fmt: skip
+    fig.suptitle(f"monetary-v0 evaluation: bars = mean over {episodes} episode(s) on the same seeds, "
+                 "error bars = ± 1 sample standard deviation over the episodes", fontsize=10)  # fmt: skip
+    fig.savefig(out_dir / "comparison.png", dpi=100)
     plt.close(fig)

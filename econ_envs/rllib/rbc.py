@@ -69,6 +69,7 @@ from ray.rllib.callbacks.callbacks import RLlibCallback
 from ray.rllib.core.columns import Columns
 
 import econ_envs
+from econ_envs.core.progress import Progress
 from econ_envs.rbc import kernels as kr
 from econ_envs.rbc import policies as P
 from econ_envs.rbc.params import RBCParams
@@ -1291,16 +1292,20 @@ def evaluate_rbc(algo: Any, episodes: int, out_dir: Path) -> list[dict[str, Any]
     hist_dir = Path(out_dir) / "histories"
     hist_dir.mkdir(parents=True, exist_ok=True)
     cases: list[tuple[str, Any]] = []
+    bar = Progress(8, "evaluate rbc-v0", unit="stages")  # 2 best responses, 5 profiles, 1 sampled best response
     sampled = profile_actors(algo, role_modules, params, explore=True, seed=seed)
     likely = profile_actors(algo, role_modules, params, explore=False)
     cases.append(("learned (sampled)", sampled))
     cases.append(("learned (most likely)", likely))
+    bar.update(0, note="the government's exact best response to the learned consumers and firms")
     exact = government_exact_best_response(env_config, algo, role_modules, explore=False)
+    bar.advance(note="the government's best response to the rules")
     inc, cor = exact["best_fixed_rates"]
     fixed = {role: groups for role, groups in likely.items() if role != "government"}
     fixed["government"] = [(None, RuleActor(P.FixedTax(params, inc, cor)))]
     cases.append((f"learned consumers+firms, best fixed tax {inc:g}/{cor:g}", fixed))
     rule_br = government_best_response(params, P.rule_profile(params))
+    bar.advance(note="playing the profiles")
     r_inc, r_cor = rule_br["best_fixed_rates"]
     cases.append(("rules, fixed tax 0.2/0.2", _rule_actors(P.rule_profile(params))))
     cases.append((f"rules, best fixed tax {r_inc:g}/{r_cor:g}",
@@ -1308,12 +1313,16 @@ def evaluate_rbc(algo: Any, episodes: int, out_dir: Path) -> list[dict[str, Any]
     rows, histories = [], {}
     for label, actors in cases:
         row, hist = _case_row(label, env_config, actors, episodes)
+        bar.advance(note=label)
         rows.append(row)
         histories[label] = hist
         safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in label)
         write_history(hist, hist_dir / f"{safe}.csv")
+    bar.update(bar.done, note="the government's best response to sampled actions")
     sampled_br = government_exact_best_response(env_config, algo, role_modules, explore=True, replicas=episodes,
                                                 seed=seed)  # fmt: skip
+    bar.advance(note="sampled best response done")
+    bar.close()
     eps_rows = []
     for how, res in (
         ("most likely actions (exact)", exact),
@@ -1351,26 +1360,31 @@ def _write_plain_table(rows: list[dict[str, Any]], out_dir: Path, name: str) -> 
 
 
 def _plot_rbc(rows: list[dict[str, Any]], histories: dict[str, list[dict]], out_dir: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 3, figsize=(17, 8))
-    labels = [r["profile"].replace(", ", ",\n") for r in rows]
-    x = np.arange(len(rows))
-    for ax, key in zip(axes[0], ("consumer_return", "firm_return", "government_return")):
-        ax.bar(x, [r[key] for r in rows], yerr=[r[f"{key}_sd"] for r in rows], color="tab:blue", alpha=0.8)
-        ax.set_xticks(x, labels, fontsize=6)
-        ax.set_title(f"{key}: {EVAL_UNITS[key]}", fontsize=9)
-        ax.grid(alpha=0.3, axis="y")
-    for ax, key in zip(axes[1], ("revenue", "mean_price", "hours_per_consumer")):
+    from econ_envs.core.plotting import bar_legend, hbar_panel, legend_outside, plain_numbers, readable
+
+    episodes = int(rows[0].get("episodes", 1)) if rows else 1
+    fig = plt.figure(figsize=(17, 4.2 + 0.4 * len(rows)), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.6 + 0.4 * len(rows), 3.4])
+    bars = top.subplots(1, 3)
+    colors = ["tab:orange" if r["profile"].startswith("learned") else "tab:blue" for r in rows]
+    for j, (ax, key) in enumerate(zip(bars, ("consumer_return", "firm_return", "government_return"))):
+        hbar_panel(ax, [r["profile"] for r in rows], [r[key] for r in rows], [r[f"{key}_sd"] for r in rows], colors,
+                   readable(key)[:1].upper() + readable(key)[1:], EVAL_UNITS[key], show_labels=j == 0)  # fmt: skip
+    bar_legend(bars[0], [("tab:orange", "learned agents"), ("tab:blue", "rule agents")],
+               f"± 1 sd over {episodes} replica(s)")  # fmt: skip
+    lines = bottom.subplots(1, 3)
+    for ax, key in zip(lines, ("revenue", "mean_price", "hours_per_consumer")):
         for label, hist in histories.items():
             ax.plot([h["quarter"] for h in hist], [h[key] for h in hist], label=label, linewidth=1.2)
-        ax.set_title(f"{key} ({EVAL_UNITS[key]})", fontsize=9)
+        ax.set_title(f"{readable(key)[:1].upper()}{readable(key)[1:]} (mean over replicas)", fontsize=10)
         ax.set_xlabel("quarter")
+        ax.set_ylabel(EVAL_UNITS[key].split(" (")[0], fontsize=9)
         ax.grid(alpha=0.3)
-    axes[1][0].legend(fontsize=6)
-    fig.tight_layout()
+        plain_numbers(ax)
+    legend_outside(lines[2], fontsize=7.5)
+    fig.suptitle(f"rbc-v0 evaluation: bars = mean over {episodes} replica(s) drawn from the same seed, "
+                 "error bars = ± 1 standard deviation over the replicas", fontsize=10)  # fmt: skip
     fig.savefig(out_dir / "comparison.png", dpi=100)
     plt.close(fig)

@@ -118,14 +118,32 @@ def summarize_progress(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def plot_training(rows: list[dict[str, Any]], out_dir: Path, title: str) -> list[str]:
-    """Write training_curves.png and agent_rewards.png from Tune's result rows."""
-    import matplotlib
+# Units of the economy metrics logged during training (episode means), by family (config-name prefix).
+ECONOMY_UNITS: dict[str, dict[str, str]] = {
+    "taxai": {"gdp_per_household": "USD per household per year", "social_welfare": "mean household utility per year",
+              "wealth_gini": "Gini index, 0-1", "income_gini": "Gini index, 0-1"},
+    "rbc": {"social_welfare": "utils per quarter", "output": "units per quarter", "mean_price": "$ per unit",
+            "mean_wage": "$ per hour", "employment_rate": "share of consumers working"},
+    "monetary": {"inflation": "%/yr", "unemployment": "fraction of households", "wealth_gini": "Gini index, 0-1",
+                 "gdp": "units of the good per month"},
+    "meanfield": {"exploitability": "reward per agent", "mean_reward": "reward per agent per period"},
+}  # fmt: skip
+TRAINING_ECONOMY_KEYS = ("gdp_per_household", "social_welfare", "wealth_gini", "income_gini", "inflation",
+                         "unemployment", "exploitability")  # fmt: skip
 
-    matplotlib.use("Agg")
+
+def plot_training(rows: list[dict[str, Any]], out_dir: Path, title: str) -> list[str]:
+    """Write training_curves.png and agent_rewards.png from Tune's result rows.
+
+    Every panel has units; a module that trains only on some iterations (the Stackelberg
+    leader) is drawn over the iterations where it trained, with markers, and its legend
+    entry says on how many; legends sit beside the data, never over it.
+    """
     import matplotlib.pyplot as plt
 
-    written = []
+    from econ_envs.core.plotting import legend_outside, panel_grid, plain_numbers, plot_series, readable
+
+    written: list[str] = []
     if not rows:
         return written
     it = [r.get("training_iteration", i + 1) for i, r in enumerate(rows)]
@@ -135,46 +153,55 @@ def plot_training(rows: list[dict[str, Any]], out_dir: Path, title: str) -> list
 
     keys = set().union(*(r.keys() for r in rows))
     modules = sorted({k.split("/")[1] for k in keys if k.startswith("learners/") and k.endswith("/policy_loss")})
-    econ = [k for k in ("gdp_per_household", "social_welfare", "wealth_gini", "income_gini", "inflation",
-                        "unemployment", "exploitability") if f"env_runners/economy/{k}" in keys]  # fmt: skip
-    panels = [("Episode return (all agents)", ["env_runners/episode_return_mean"])]
-    panels.append(("Policy loss", [f"learners/{m}/policy_loss" for m in modules]))
-    panels.append(("Value loss", [f"learners/{m}/vf_loss" for m in modules]))
-    panels.append(("Entropy", [f"learners/{m}/entropy" for m in modules]))
+    colors = {m: f"C{j}" for j, m in enumerate(modules)}
+    family = title.split("_", 1)[0]
+    units = ECONOMY_UNITS.get(family, {})
+    econ = [k for k in TRAINING_ECONOMY_KEYS if f"env_runners/economy/{k}" in keys]
+    return_key = "env_runners/episode_return_mean"
+    # (title, y label, [(key, legend label or None, color)])
+    panels: list[tuple[str, str, list[tuple[str, str | None, str | None]]]] = [
+        ("Episode return, all agents (episode mean)", "return per episode (sum of rewards)",
+         [(return_key, None, "k")]),
+    ]  # fmt: skip
+    trained = {}
+    for m in modules:
+        n = sum(v == v for v in series(f"learners/{m}/policy_loss"))  # NaN != NaN: iterations m trained on
+        trained[m] = f"{m} (trained on {n} of {len(rows)} iterations)" if n < len(rows) else m
+    for ptitle, metric, ylabel in (("PPO policy loss", "policy_loss", "surrogate loss (dimensionless)"),
+                                   ("Value-function loss", "vf_loss", "squared error (return units^2)"),
+                                   ("Policy entropy", "entropy", "entropy (nats)")):  # fmt: skip
+        panels.append((ptitle, ylabel, [(f"learners/{m}/{metric}", trained[m], colors[m]) for m in modules]))
     for k in econ:
-        panels.append((f"economy: {k}", [f"env_runners/economy/{k}"]))
-    ncol = 2
-    nrow = math.ceil(len(panels) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(12, 3.0 * nrow), squeeze=False)
-    for ax, (ptitle, ks) in zip(axes.flat, panels):
-        for k in ks:
+        unit = units.get(k, "episode mean")
+        panels.append((f"{readable(k)[:1].upper()}{readable(k)[1:]} (episode mean)", unit,
+                       [(f"env_runners/economy/{k}", None, "C2")]))  # fmt: skip
+    fig, axes = panel_grid(len(panels), ncol=2, width=13.0, height=2.9)
+    for ax, (ptitle, ylabel, ks) in zip(axes.flat, panels):
+        for k, label, color in ks:
             if k in keys:
-                ax.plot(it, series(k), label=k.split("/")[1] if k.startswith("learners/") else None)
+                plot_series(ax, it, series(k), label=label, color=color)
         ax.set_title(ptitle, fontsize=10)
         ax.set_xlabel("training iteration")
+        ax.set_ylabel(ylabel, fontsize=8.5)
         ax.grid(alpha=0.3)
-        if any(k.startswith("learners/") for k in ks):
-            ax.legend(fontsize=8)
-    for ax in list(axes.flat)[len(panels) :]:
-        ax.set_visible(False)
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(out_dir / "training_curves.png", dpi=110)
+        plain_numbers(ax)
+        legend_outside(ax)
+    fig.suptitle(f"{title}: training curves ({len(rows)} iterations)")
+    fig.savefig(out_dir / "training_curves.png", dpi=100)
     plt.close(fig)
     written.append("training_curves.png")
 
     mods = sorted({k.split("/")[-1] for k in keys if k.startswith("env_runners/module_episode_returns_mean/")})
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
     for m in mods:
-        ax.plot(it, series(f"env_runners/module_episode_returns_mean/{m}"), label=m)
+        plot_series(ax, it, series(f"env_runners/module_episode_returns_mean/{m}"), label=m)
     ax.set_xlabel("training iteration")
-    ax.set_ylabel("episode return (summed over the module's agents)")
-    ax.set_title(f"{title}: rewards by agent type")
+    ax.set_ylabel("episode return\n(summed over the module's agents)")
+    ax.set_title(f"{title}: rewards by agent type (episode mean)")
     ax.grid(alpha=0.3)
-    if mods:
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(out_dir / "agent_rewards.png", dpi=110)
+    plain_numbers(ax)
+    legend_outside(ax, fontsize=8)
+    fig.savefig(out_dir / "agent_rewards.png", dpi=100)
     plt.close(fig)
     written.append("agent_rewards.png")
     return written

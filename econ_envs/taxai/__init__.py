@@ -152,13 +152,13 @@ from econ_envs.taxai.params import TaxParams
 PLOT_PANELS = (
     ("GDP per household (USD/yr)", ("gdp_per_household",)),
     ("Consumption and investment (USD/yr, whole economy)", ("consumption", "investment", "government_spending")),
-    ("Gini coefficients", ("wealth_gini", "income_gini", "disposable_income_gini")),
+    ("Gini coefficients (Gini index, 0-1)", ("wealth_gini", "income_gini", "disposable_income_gini")),
     ("Debt and capital (multiples of GDP)", ("debt_to_gdp", "capital_to_gdp")),
     ("Interest rate (fraction/yr)", ("interest_rate",)),
     ("Tax revenue (USD/yr)", ("income_tax_revenue", "wealth_tax_revenue", "consumption_tax_revenue", "transfers")),
     ("Tax rates (fractions)", ("average_income_tax_rate", "tax_to_gdp")),
     (
-        "Policy in force",
+        "Policy in force (rates and shares as fractions)",
         (
             "tau",
             "xi",
@@ -176,6 +176,40 @@ PLOT_PANELS = (
     ),
 )
 
+
+def plot_labels(env) -> dict[str, str]:
+    """Legend entries of the macro panels; bracket rates carry their taxable-income thresholds."""
+    p = env.params
+    labels = {
+        "gdp_per_household": "GDP per household",
+        "consumption": "consumption",
+        "investment": "investment",
+        "government_spending": "government spending",
+        "wealth_gini": "wealth",
+        "income_gini": "pre-tax income",
+        "disposable_income_gini": "disposable income",
+        "debt_to_gdp": "public debt / GDP",
+        "capital_to_gdp": "capital / GDP",
+        "interest_rate": "interest rate",
+        "income_tax_revenue": "income tax",
+        "wealth_tax_revenue": "wealth tax",
+        "consumption_tax_revenue": "consumption tax",
+        "transfers": "transfers to households",
+        "average_income_tax_rate": "average income-tax rate",
+        "tax_to_gdp": "tax revenue / GDP",
+        "tau": "income tax level tau (HSV)",
+        "xi": "income tax progressivity xi (HSV)",
+        "tau_a": "wealth tax level tau_a",
+        "xi_a": "wealth tax progressivity xi_a",
+        "spending_share": "spending / GDP",
+    }
+    cuts = p.bracket_thresholds
+    for k, lo in enumerate(cuts):
+        hi = f"{cuts[k + 1]:,.0f}" if k + 1 < len(cuts) else "+"
+        labels[f"rate_{k}"] = f"marginal rate, taxable income {lo:,.0f}{'-' if k + 1 < len(cuts) else ''}{hi} USD"
+    return labels
+
+
 register(
     EnvSpec(
         id="taxai-v0",
@@ -189,6 +223,7 @@ register(
         },
         default_policy="us_federal",
         plot_panels=PLOT_PANELS,
+        plot_labels=plot_labels,
         agents_kwarg="n_households",
     )
 )

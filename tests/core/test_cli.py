@@ -55,6 +55,27 @@ def test_bench_prints_one_json_line(capsys):
     assert result["agents"] == 50 and result["core_steps_per_s"] > 0 and result["facade_steps_per_s"] > 0
 
 
+def test_bench_gives_ratios_to_the_reference_kernel_with_host(capsys):
+    assert main(["bench", "taxai-v0", "--agents", "50", "--steps", "20", "--repeats", "3"]) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    ref = result["reference_passes_per_s"]
+    assert ref > 0
+    for key in ("core_steps_per_s", "batch_api_steps_per_s", "facade_steps_per_s"):
+        assert result["ratio_to_reference"][key] == pytest.approx(result[key] / ref, rel=6e-3)  # 3 significant digits
+    assert result["host"]["cpu"] and result["host"]["date"][:2] == "20"
+    assert "batches" in captured.err and "x reference" in captured.err  # progress and the ratio, on stderr
+    # 3 core + 3 step_batch + 2 facade batches, each followed by one reference batch
+    assert "(8 in all)" in result["reference"]
+
+
+def test_reference_kernel_is_fixed_work():
+    from econ_envs.core.bench import reference_kernel
+
+    assert reference_kernel(3, 64) == reference_kernel(3, 64)  # deterministic
+    assert reference_kernel(2, 64) != reference_kernel(3, 64)
+
+
 def test_read_history_rejects_corrupt_files(tmp_path):
     bad = tmp_path / "h.csv"
     bad.write_text("step,gdp\n1,2.0\n2,abc\n")

@@ -67,6 +67,20 @@ def test_analyze_irf_loss_table_gini_zlb(tmp_path, capsys):
     assert zlb["without_zlb"]["min_policy_rate_mean"] <= zlb["with_zlb"]["min_policy_rate_mean"]
     rf = json.loads((out / "reaction_functions.json").read_text())
     assert set(rf["taylor93"]["coefficients"]) == {"c", "phi_pi", "phi_y", "rho"}
+    err = capsys.readouterr().err
+    assert "analyze monetary-v0 zlb [" in err and "1/1 analyses" in err  # progress on stderr
+
+
+def test_analyze_all_shows_each_analysis_and_quiet_silences_it(tmp_path, capsys):
+    args = ["analyze", "monetary-v0", "all", "--seeds", "1", "--months", "12", "--out", str(tmp_path),
+            "--set", "n_households=40", "--set", "n_firms=8"]  # fmt: skip
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    for analysis in ("simulate", "irf", "reaction", "loss-table", "gini", "zlb"):
+        assert f"running {analysis} ..." in err
+    assert "6/6 analyses" in err
+    assert main([*args, "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_analyze_errors(tmp_path, capsys):

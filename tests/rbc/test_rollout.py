@@ -259,3 +259,12 @@ def test_config_parse_errors_name_the_file(rollout_dir, tmp_path):
     (bad / "action_arrays.json").write_text("[" * 100_000)
     with pytest.raises(ValueError, match=r"action_arrays.json: corrupt decode tables \(RecursionError"):
         load_rollout(bad)
+
+
+def test_rollout_shows_progress_on_stderr(tmp_path, capsys):
+    args = ["rollout", "rbc-v0", "--replicas", "2", "--episodes", "2", "--out", str(tmp_path / "r"),
+            "--set", "n_consumers=4", "--set", "n_firms=2"]  # fmt: skip
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "rollout rbc-v0 (2 replicas) [" in captured.err and "20/20 quarters" in captured.err
+    assert json.loads(captured.out)["episodes"] == 2  # stdout keeps the one JSON summary

@@ -113,7 +113,7 @@ def test_bad_experiment_arguments():
         taxai_experiment(households="recurrent", batched=True)
 
 
-def test_best_response_trains_a_copy_and_leaves_every_other_module_alone(ray_session, tmp_path):
+def test_best_response_trains_a_copy_and_leaves_every_other_module_alone(ray_session, tmp_path, capfd):
     import json
     import math
 
@@ -127,7 +127,10 @@ def test_best_response_trains_a_copy_and_leaves_every_other_module_alone(ray_ses
         weights = {m: unwrap_module_weights(algo, m) for m in ("government", "household")}
     finally:
         algo.stop()
+    capfd.readouterr()
     res = best_response(path, "household", iters=2, episodes=1, out=tmp_path / "br")
+    err = capfd.readouterr().err
+    assert "best-response household [" in err and "4/4 steps" in err  # progress: 1 + 2 iterations + 1 episodes
     assert res["other_modules_unchanged"] is True
     assert res["deviators"] == "household_0" and res["module"] == "household"
     assert math.isfinite(res["return_before"]) and math.isfinite(res["gain"])

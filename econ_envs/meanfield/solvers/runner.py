@@ -103,19 +103,22 @@ def plot_curves(curves: Mapping[str, Mapping[str, np.ndarray]], path: Path, titl
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    from econ_envs.core.plotting import legend_outside
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), layout="constrained")
     for label, c in curves.items():
         y = np.maximum(c["exploitability"], 1e-12)
-        axes[0].plot(c["iteration"], y, label=label, linewidth=1.5)
-        axes[1].plot(c["wall_time_s"], y, label=label, linewidth=1.5)
-    for ax, xl in zip(axes, ("iteration", "wall time (s)")):
+        markers = {"marker": "o", "markersize": 3} if len(y) <= 30 else {}  # evaluations every k-th iteration
+        axes[0].plot(c["iteration"], y, label=label, linewidth=1.5, **markers)
+        axes[1].plot(c["wall_time_s"], y, label=label, linewidth=1.5, **markers)
+    for ax, xl in zip(axes, ("solver iteration", "wall time (s)")):
         ax.set_yscale("log")
         ax.set_xlabel(xl)
-        ax.set_ylabel("exploitability")
+        ax.set_ylabel("exploitability (reward per agent, log scale)")
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
-    fig.suptitle(title)
-    fig.tight_layout()
+    legend_outside(axes[1], fontsize=8)
+    fig.suptitle(title + ": exploitability = best-response gain against the population (0 = Nash equilibrium)",
+                 fontsize=10)  # fmt: skip
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
@@ -150,7 +153,9 @@ def solve(
     g = res.game
     out_dir.mkdir(parents=True, exist_ok=True)
     write_curve(res, out_dir / "curve.csv")
-    label = f"{solver} on {g.key}" + (" (common noise)" if g.has_common_noise else "")
+    names = {"fp": "fictitious play", "omd": "online mirror descent", "spg": "structural policy gradient",
+             "rspg": "recurrent structural policy gradient"}  # fmt: skip
+    label = f"{names.get(solver, solver)} on meanfield/{g.key}" + (" (common noise)" if g.has_common_noise else "")
     plot_curves({label: read_curve(out_dir / "curve.csv")}, out_dir / "curve.png", label)
     if solver in ("fp", "omd"):
         pol = res.policy
