@@ -144,9 +144,17 @@ def _train_and_report(args: argparse.Namespace) -> int:
     out_dir = Path(stats["experiment_dir"]).parent
     print(f"wrote train_stats.json, training_curves.png, agent_rewards.png in {out_dir}")
     if args.evaluate:
+        import rllib_configs
         from econ_envs.rllib.evaluate import evaluate
 
-        summary = evaluate(stats["checkpoint"], episodes=args.evaluate, out=out_dir / "evaluation")
+        if not stats.get("checkpoint"):
+            raise ValueError("--evaluate: the run wrote no checkpoint to evaluate")
+        # the config that trained the checkpoint is rebuilt here, so only its modules are loaded
+        # (no second algorithm build: that would take longer than the whole quickstart's training)
+        algo_config, _ = rllib_configs.build(args.config, **parse_assignments(args.set))
+        print(f"evaluating {stats['checkpoint']} and the baselines on {args.evaluate} seeds", flush=True)
+        summary = evaluate(stats["checkpoint"], episodes=args.evaluate, out=out_dir / "evaluation",
+                           config=algo_config, iteration=stats["iterations"])  # fmt: skip
         print(open(Path(summary["out"]) / "comparison.md").read())
         print(f"wrote the comparison with the baselines in {summary['out']}")
     return 0

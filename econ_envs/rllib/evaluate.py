@@ -32,6 +32,15 @@ from econ_envs.rllib.population import module_actions
 EVAL_SEED0 = 10_000  # evaluation seeds start here (training uses small seeds)
 
 
+def _checkpoint_dir(checkpoint: str | Path) -> Path:
+    path = Path(checkpoint).resolve()  # Ray reads a relative path as a URI without a scheme
+    if not path.is_dir():
+        raise ValueError(f"checkpoint {path} is not a folder")
+    if not (path / "algorithm_state.pkl").exists() and not (path / "rllib_checkpoint.json").exists():
+        raise ValueError(f"{path} does not look like an RLlib checkpoint (no algorithm_state.pkl)")
+    return path
+
+
 def load_checkpoint(checkpoint: str | Path) -> Any:
     """The Algorithm saved in ``checkpoint`` (an RLlib checkpoint folder), or the modules of a weights-only
     export (``econ-envs export-weights``; loaded without unpickling). An RLlib checkpoint can execute code
@@ -53,6 +62,50 @@ def load_checkpoint(checkpoint: str | Path) -> Any:
         return Algorithm.from_checkpoint(str(path.resolve()))  # pyarrow needs an absolute path
     except Exception as exc:  # corrupt or incompatible checkpoint: say so plainly
         raise rllib_restore_error(path, exc) from exc
+
+
+class CheckpointPolicies:
+    """What evaluation reads from a trained algorithm - its config, its modules, its iteration.
+
+    Stands in for the Algorithm in the evaluators (``config``, ``get_module``, ``iteration``,
+    ``stop``) without building one: no Ray, no Learner or EnvRunner, no callbacks (the taxai
+    behaviour-cloning warm start would otherwise run again, only to be overwritten).
+    """
+
+    def __init__(self, config: Any, modules: Any, iteration: int) -> None:
+        self.config = config
+        self.modules = modules
+        self.iteration = int(iteration)
+
+    def get_module(self, module_id: str | None = None) -> Any:
+        from ray.rllib.core import DEFAULT_MODULE_ID
+
+        module_id = DEFAULT_MODULE_ID if module_id is None else module_id
+        if module_id not in self.modules:
+            raise ValueError(f"the checkpoint has no module {module_id!r}; it has {sorted(self.modules.keys())}")
+        return self.modules[module_id]
+
+    def stop(self) -> None:
+        """Nothing to release (the Algorithm's ``stop``)."""
+
+
+def load_policies(checkpoint: str | Path, config: Any, iteration: int) -> CheckpointPolicies:
+    """The trained modules in ``checkpoint`` with the ``config`` that trained them (known to the caller).
+
+    Reads only the Learner's module folder (``learner_group/learner/rl_module``) through RLlib,
+    which unpickles the modules' constructor arguments and states: load only trusted checkpoints.
+    """
+    from ray.rllib.core.rl_module.multi_rl_module import MultiRLModule
+
+    path = _checkpoint_dir(checkpoint)
+    module_dir = path / "learner_group" / "learner" / "rl_module"
+    if not module_dir.is_dir():
+        raise ValueError(f"{path} has no learner_group/learner/rl_module folder (not a new-API-stack checkpoint)")
+    try:
+        modules = MultiRLModule.from_checkpoint(str(module_dir))
+    except Exception as exc:  # corrupt or incompatible checkpoint: say so plainly
+        raise ValueError(f"could not restore the modules in {module_dir}: {type(exc).__name__}: {exc}") from exc
+    return CheckpointPolicies(config, modules, iteration)
 
 
 def module_actor(module: Any, space: Any) -> Callable[[np.ndarray], np.ndarray]:
@@ -413,11 +466,26 @@ CAPTIONS: dict[str, Callable[[Any, int], str]] = {
 }
 
 
-def evaluate(checkpoint: str | Path, episodes: int = 5, out: str | Path | None = None) -> dict[str, Any]:
-    """Play the checkpoint's policies and the baselines; write the comparison (see module docstring)."""
+def evaluate(
+    checkpoint: str | Path,
+    episodes: int = 5,
+    out: str | Path | None = None,
+    *,
+    config: Any = None,
+    iteration: int | None = None,
+) -> dict[str, Any]:
+    """Play the checkpoint's policies and the baselines; write the comparison (see module docstring).
+
+    With ``config`` (the ``AlgorithmConfig`` that trained the checkpoint) and ``iteration`` (its
+    training iteration), only the modules are loaded (:func:`load_policies`, well under a second),
+    as ``econ-envs train --evaluate`` does; otherwise the whole algorithm is restored from the
+    checkpoint (RLlib builds it again: tens of seconds).
+    """
     if episodes < 1:
         raise ValueError(f"--episodes must be >= 1, got {episodes}")
-    algo = load_checkpoint(checkpoint)
+    if (config is None) != (iteration is None):
+        raise ValueError("evaluate: give both config and iteration (the trained config) or neither")
+    algo = load_checkpoint(checkpoint) if config is None else load_policies(checkpoint, config, iteration)
     try:
         env_id = algo.config.env
         if env_id not in EVALUATORS:

@@ -41,16 +41,21 @@ import numpy as np
 
 
 def init_ray(address: str | None = None, num_cpus: int | None = None) -> None:
-    """Start (or join, with ``address``) Ray once; quiet and dashboard-free by default."""
+    """Start (or join, with ``address``) Ray once; quiet and dashboard-free by default.
+
+    Without ``address`` (or ``RAY_ADDRESS``) a new local instance is started even when another
+    one runs on this machine (``address="local"``): Ray's default would join the cluster recorded
+    in ``/tmp/ray/ray_current_cluster`` (by ``ray start`` or a run killed before it cleaned up)
+    and then refuse ``num_cpus``. ``address="auto"`` joins a running cluster on purpose.
+    """
     import ray
 
     if ray.is_initialized():
         return
     kwargs: dict[str, Any] = {"include_dashboard": False, "ignore_reinit_error": True}
+    address = address or os.environ.get("RAY_ADDRESS") or None
     if address:
         kwargs["address"] = address
-    elif os.environ.get("RAY_ADDRESS"):  # e.g. set by `ray job submit`: join that cluster as Ray would
-        pass
     else:  # a Ray of our own, even where `ray start` left a cluster on this machine
         kwargs["address"] = "local"
         kwargs["num_cpus"] = num_cpus or os.cpu_count() or 2

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# each test trains in subprocesses that start Ray clusters of their own: minutes, not seconds
+pytestmark = pytest.mark.slow
+
 SMOKE = ["--set", "n_households=12", "--set", "batched=true", "--set", "rollout_length=6", "--set",
          "minibatch_size=32"]  # fmt: skip
 

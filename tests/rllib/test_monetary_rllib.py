@@ -145,6 +145,9 @@ def test_evaluator_on_a_one_iteration_checkpoint(ray_session, tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)  # a relative checkpoint path, as users type it
     summary = evaluate("ckpt", episodes=2, out=out)
     rows = _read_rows(out / "comparison.csv")
+    # with the trained config at hand only the modules are loaded (no algorithm build); same table
+    light = evaluate("ckpt", episodes=2, out=tmp_path / "light", config=cfg, iteration=1)
+    assert _read_rows(tmp_path / "light" / "comparison.csv") == rows and len(light["rows"]) == len(rows)
     assert [(r["central_bank"], r["economy"]) for r in rows] == [(c, e) for e in economies for c in cbs]
     for r in rows:
         for key in ("discounted_loss", "discounted_loss_sd", "inflation_12m", "output_gap", "unemployment",

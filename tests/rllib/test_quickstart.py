@@ -1,0 +1,78 @@
+"""The README's main command (``econ-envs train taxai_quickstart --evaluate K``), at its SMOKE size."""
+
+import json
+import os
+
+import pytest
+
+import rllib_configs
+from econ_envs.cli import main
+
+
+def test_train_then_evaluate_loads_only_the_modules(ray_session, tmp_path, capsys, monkeypatch):
+    import econ_envs.rllib.evaluate as ev
+
+    def no_second_build(*args, **kwargs):
+        raise AssertionError("train --evaluate must not build the algorithm a second time")
+
+    monkeypatch.setattr(ev, "load_checkpoint", no_second_build)
+    smoke = rllib_configs.load("taxai_quickstart").SMOKE
+    sets = [a for k, v in smoke.items() if k != "stop_iters" for a in ("--set", f"{k}={v}")]
+    out = tmp_path / "qs"
+    code = main(["train", "taxai_quickstart", *sets, "--stop-iters", "1", "--out", str(out), "--quiet",
+                 "--evaluate", "1"])  # fmt: skip
+    assert code == 0
+    stdout = capsys.readouterr().out
+    assert "evaluating " in stdout and "| learned |" in stdout
+    stats = json.loads((out / "train_stats.json").read_text())
+    summary = json.loads((out / "evaluation" / "evaluation.json").read_text())
+    assert summary["checkpoint"] == stats["checkpoint"] and summary["episodes"] == 1
+    governments = {r["government"] for r in summary["rows"]}
+    assert governments == {"learned", "free_market", "us_federal", "saez"}
+
+
+def test_evaluate_wants_config_and_iteration_together(tmp_path):
+    from econ_envs.rllib.evaluate import evaluate
+
+    with pytest.raises(ValueError, match="both config and iteration"):
+        evaluate(tmp_path, episodes=1, config=object())
+
+
+def test_training_starts_its_own_ray_next_to_a_running_cluster():
+    # a cluster recorded in Ray's address file (as `ray start` or a killed run leaves it) must not be
+    # joined by a run without --address, as Ray's default would do (and then refuse num_cpus); Ray's
+    # temp dir is a private one here, so nothing else on the machine sees this cluster
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+    import textwrap
+    from pathlib import Path
+
+    script = textwrap.dedent("""
+        import json, ray
+        from ray.cluster_utils import Cluster
+        from econ_envs.rllib.train import init_ray
+        cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+        address = cluster.address
+        try:
+            ray._private.utils.write_ray_address(address)
+            joined_by_default = ray._private.services.canonicalize_bootstrap_address(None)
+            init_ray(num_cpus=1)
+            own = ray.get_runtime_context().gcs_address
+            ray.shutdown()
+        finally:
+            cluster.shutdown()
+        print(json.dumps({"cluster": address, "default": joined_by_default, "own": own}))
+    """)
+    tmp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths live under it
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    try:
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+                              cwd=Path(__file__).parents[2], env={**env, "RAY_TMPDIR": tmp})  # fmt: skip
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    res = json.loads(done.stdout.strip().splitlines()[-1])
+    assert res["default"] == res["cluster"]  # the situation: Ray's default would join that cluster
+    assert res["own"] != res["cluster"]
