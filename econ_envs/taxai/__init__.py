@@ -115,6 +115,65 @@ Any field of :class:`~econ_envs.taxai.params.TaxParams`, plus ``preset`` in
 ``task``, ``income_tax`` ("hsv" or "brackets"), ``episode_length``,
 ``fiscal_rule_strength``.
 
+Households that optimise (``econ_envs.taxai.optimal``)
+------------------------------------------------------
+Objective. A household maximises E sum_t beta^t [u(c_t) - chi hhat_t^(1+eta)/(1+eta)], the
+reward the env pays, with beta = ``TaxParams.discount`` (0.975, DSMFG's discount; the RLlib
+household modules' gamma reads this field).
+
+Horizon and collapse, the same for the dynamic programme and the RL learners. The simulation
+ends after ``episode_length`` years or at a collapse, but a household's life does not: RL
+learners are *truncated* there (time limit; a collapse too, with the default
+``household_collapse="truncation"``) and bootstrap the critic's value of their state; the
+dynamic programme's continuation after the last simulated year T is the household's
+infinite-horizon value V_T(a, e) with year T-1's prices, transfer and policy held forever. (The
+DP refuses ``household_collapse="termination"``, where a collapse ends the household's life.)
+
+Exact best response (:func:`~econ_envs.taxai.optimal.best_response`). Given the aggregate path
+one household takes as given (:func:`~econ_envs.taxai.optimal.record_path`: r_t, w_t, the policy
+in force, the HSV references, the rule's transfer or levy, tau_c), backward induction over the
+path's years. State: wealth on 100 exponentially spaced points from 0 to 20,000 y0 times ability
+on an 11-node Rouwenhorst chain for the log-AR(1) plus the super-star node (entry and exit
+probabilities as the env's). Savings by the endogenous-grid method (exact on the grid); hours by
+a global search of the objective's slope with Illinois refinement to 1e-6 and value comparison
+(the levy cap and non-monotone bracket rates make the hours problem non-concave); the marginal
+value of wealth in a form that also holds where households bunch at a bracket kink. Saving is
+capped at the grid's top (binds only for super-stars where beta (1 + r) > 1). Accuracy, measured:
+Euler residuals 10^-5.9 on average (99th percentile 10^-3.5) under U.S. federal brackets; the
+DP value matches households simulated with the env's own (continuous) ability process within
+Monte-Carlo error plus 0.3 % (tested).
+
+Exploitability (:func:`~econ_envs.taxai.optimal.household_exploitability`). For the profile
+that produced a path (every household following the same policy), with N households i:
+
+    gain = (1/N) sum_i [ V^BR_i - V^pi_i ],
+    V_i  = sum_{t<T} beta^t u_it + beta^T V_T(a_iT, e_iT)   (realised on household i's own shocks)
+
+where BR is the exact best response to the path (one household deviates alone, the aggregates do
+not move). Reported in utils, per year (gain (1 - beta)/(1 - beta^T)) and as a
+consumption-equivalent: the uniform rise lambda in every episode year's consumption that gives
+the profile the best response's value (log utility: lambda = exp(gain per year) - 1).
+``econ-envs exploitability CHECKPOINT`` measures it for trained RLlib households.
+
+Equilibrium concepts. (1) Perfect-foresight (rational-expectations) paths,
+:func:`~econ_envs.taxai.optimal.equilibrium_path`: households best-respond to the whole path
+their choices produce in the real env (same seed, so the same shocks), the government rule
+reacting as in a simulation (stationary rules and Saez alike); Anderson-accelerated fixed-point
+iteration until the path moves by < 1e-3 or the households' exploitability on it is below
+0.01 % of consumption. ``simulate --households optimal`` and the equilibrium tables use it.
+(2) Anticipated utility, :class:`~econ_envs.taxai.optimal.AnticipatedUtilityHouseholds`: each
+year households follow the infinite-horizon policy for the environment they face, as if it
+lasted forever (Kreps 1998; Cogley & Sargent 2008) - for a government whose future actions they
+cannot foresee: ``gymnasium.make("econ_envs/TaxAI-Planner-v0", household_policy="optimal")``
+(environment read from the economy's state) and ``make_household_policy("optimal")`` / a frozen
+RLlib module (read from the observations; HSV schedules). (3) The stationary (Aiyagari)
+equilibrium under a fixed policy, :func:`~econ_envs.taxai.optimal.stationary_equilibrium`.
+
+The best classical schedule. :class:`~econ_envs.taxai.policies.BestHSV` (``best_hsv``) is the
+stationary HSV policy that maximises the task's objective against optimal households over the
+300-year episode (``econ_envs.taxai.best_hsv``; ``python scripts/taxai_equilibrium.py
+--search``). Tables: ``docs/taxai/equilibrium/``.
+
 Deviations from DSMFG and TaxAI (and why)
 -----------------------------------------
 * Interest rate from the marginal product of capital (both fix r = 4 %); capital from

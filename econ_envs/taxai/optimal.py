@@ -629,6 +629,11 @@ def best_response(path: AggregatePath, grid: DPGrid | None = None, params: TaxPa
     if params is not None:
         path.check(params)
     prm = path.params
+    if prm.household_collapse != "truncation":
+        raise ValueError(
+            "the household DP continues a household's life after the simulation ends (truncation); "
+            f"household_collapse={prm.household_collapse!r} ends it at a collapse, which it does not model"
+        )
     if path.T < 1:
         raise ValueError("the aggregate path is empty")
     if not np.all(np.isfinite(path.env)):
@@ -915,16 +920,24 @@ class Equilibrium:
 
 
 def path_distance(a: AggregatePath, b: AggregatePath) -> float:
-    """Largest change between two paths: interest rate (fraction/yr), wage, transfer, the two
-    tax references (relative) and the policy; infinite if their lengths differ."""
+    """Largest change between two paths in what a household's problem depends on: interest rate
+    (fraction/yr), wage (relative), transfer (y0), bracket rates and - where the schedule uses them
+    (HSV progressivity xi != 0, a progressive wealth tax) - the income and wealth references
+    (relative). Infinite if their lengths differ."""
     if a.T != b.T:
         return float("inf")
     ea, eb = a.env, b.env
-    d = np.abs(ea[:, dp.E_R] - eb[:, dp.E_R]).max()
-    for col in (dp.E_WH, dp.E_YREF, dp.E_AREF):
+    d = float(np.abs(ea[:, dp.E_R] - eb[:, dp.E_R]).max())
+    cols = [dp.E_WH]
+    if np.any(ea[:, dp.E_XI] != 0.0) or np.any(eb[:, dp.E_XI] != 0.0):
+        cols.append(dp.E_YREF)
+    if np.any((ea[:, dp.E_TAXED] != 0.0) & (ea[:, dp.E_XIA] != 0.0)):
+        cols.append(dp.E_AREF)
+    for col in cols:
         d = max(d, float((np.abs(ea[:, col] - eb[:, col]) / np.maximum(np.abs(eb[:, col]), 1e-9)).max()))
     d = max(d, float(np.abs(ea[:, dp.E_TR] - eb[:, dp.E_TR]).max()))
-    d = max(d, float(np.abs(a.policy - b.policy).max()))
+    d = max(d, float(np.abs(a.rates - b.rates).max()) if a.rates.size else 0.0)
+    d = max(d, float(np.abs(ea[:, dp.E_TAU:dp.E_XIA + 1] - eb[:, dp.E_TAU:dp.E_XIA + 1]).max()))
     return float(d)
 
 
@@ -991,7 +1004,7 @@ def equilibrium_path(
     grid: DPGrid | None = None,
     tol: float = 1e-3,
     tol_ce: float = 1e-4,
-    check_below: float = 0.25,
+    check_below: float = 0.01,
     max_iterations: int = 30,
     damping: float = 0.5,
     anderson: int = 5,
