@@ -112,7 +112,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     from econ_envs.rllib import train as T
 
-    if os.name == "posix" and not T.is_supervised_child():
+    if os.name == "posix" and not T.is_supervised_child() and not os.environ.get("ECON_ENVS_NO_SUPERVISOR"):
         return T.run_supervised(args.argv)  # the run and its Ray processes in one group, ended together
     if T.is_supervised_child():
         T.supervised_child_setup()

@@ -16,6 +16,7 @@ def test_train_then_evaluate_loads_only_the_modules(ray_session, tmp_path, capsy
         raise AssertionError("train --evaluate must not build the algorithm a second time")
 
     monkeypatch.setattr(ev, "load_checkpoint", no_second_build)
+    monkeypatch.setenv("ECON_ENVS_NO_SUPERVISOR", "1")  # train in this process, so the patch applies
     smoke = rllib_configs.load("taxai_quickstart").SMOKE
     sets = [a for k, v in smoke.items() if k != "stop_iters" for a in ("--set", f"{k}={v}")]
     out = tmp_path / "qs"
