@@ -183,6 +183,8 @@ def _taxai_cases(algo: Any) -> tuple[dict[str, Any], list[tuple[str, str, str, d
         if gov_learned is not None:
             govs.append(("learned", gov_learned))
         govs += [("free_market", None), ("us_federal", None), ("saez", None)]
+        if _best_hsv_available(proto.params.task):  # the strongest classical rule, where it has been searched
+            govs.append(("best_hsv", None))
         for gov_name, gov_mod in govs:
             ec = dict(base)
             if gov_mod is None:
@@ -190,6 +192,16 @@ def _taxai_cases(algo: Any) -> tuple[dict[str, Any], list[tuple[str, str, str, d
             cases.append((gov_name, hh_name, "taxai-v0", ec, (gov_name, gov_mod, hh_name, hh_mod)))
     del proto
     return base, cases
+
+
+def _best_hsv_available(task: str) -> bool:
+    from econ_envs.taxai.best_hsv import load_best_hsv
+
+    try:
+        load_best_hsv(task)
+    except (FileNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _is_rule(module: Any) -> bool:

@@ -162,7 +162,7 @@ def base_config(
                 raise ValueError(f"module_gamma[{mid!r}] must be a discount in (0, 1], got {g!r}")
         cfg = cfg.rl_module(
             algorithm_config_overrides_per_module={mid: {"gamma": float(g)} for mid, g in module_gamma.items()}
-        ).training(learner_class=PerModuleGammaPPOLearner)
+        ).learners(learner_class=PerModuleGammaPPOLearner)
     cfg.learner_config_dict = {"module_roles": module_roles}
     return cfg
 

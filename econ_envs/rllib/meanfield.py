@@ -560,7 +560,7 @@ def meanfield_momd_experiment(
         num_envs_per_env_runner=episodes,
     )  # fmt: skip
     cfg.env_runners(env_runner_cls=MunchausenEnvRunner)
-    cfg.training(learner_class=MunchausenLearner)
+    cfg.learners(learner_class=MunchausenLearner)
     cfg.learner_config_dict = {**(cfg.learner_config_dict or {}), "munchausen": settings}
     return cfg, {"training_iteration": _check_positive_int("stop_iters", stop_iters)}
 

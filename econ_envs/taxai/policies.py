@@ -594,6 +594,10 @@ def make_rule(name: str, env_config: dict[str, Any] | None = None, **kwargs: Any
     if name in GOVERNMENT_RULES:
         cfg.update({k: v for k, v in GOVERNMENT_RULES[name].env_overrides.items() if k not in cfg})
     params = TaxParams.from_kwargs(**cfg)
+    if name == "optimal":  # households that optimise, from their observations (anticipated utility; HSV)
+        from econ_envs.taxai.optimal import AnticipatedUtilityHouseholds
+
+        return AnticipatedUtilityHouseholds(params, **kwargs)
     if name in HOUSEHOLD_RULES:
         return HOUSEHOLD_RULES[name](params, **kwargs)
     if name in GOVERNMENT_RULES:
@@ -604,4 +608,6 @@ def make_rule(name: str, env_config: dict[str, Any] | None = None, **kwargs: Any
             return np.stack([gov(row) for row in x.reshape(-1, x.shape[-1])])
 
         return batched
-    raise ValueError(f"unknown rule {name!r}; choose from {sorted(HOUSEHOLD_RULES) + sorted(GOVERNMENT_RULES)}")
+    raise ValueError(
+        f"unknown rule {name!r}; choose from {sorted(HOUSEHOLD_RULES) + ['optimal'] + sorted(GOVERNMENT_RULES)}"
+    )

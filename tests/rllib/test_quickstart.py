@@ -29,7 +29,7 @@ def test_train_then_evaluate_loads_only_the_modules(ray_session, tmp_path, capsy
     summary = json.loads((out / "evaluation" / "evaluation.json").read_text())
     assert summary["checkpoint"] == stats["checkpoint"] and summary["episodes"] == 1
     governments = {r["government"] for r in summary["rows"]}
-    assert governments == {"learned", "free_market", "us_federal", "saez"}
+    assert {"learned", "free_market", "us_federal", "saez"} <= governments  # + best_hsv where searched
 
 
 def test_evaluate_wants_config_and_iteration_together(tmp_path):

@@ -169,3 +169,21 @@ def test_planner_view_with_optimal_households():
     assert np.isfinite(reward) and not terminated
     hh = env.unwrapped.household_policy
     assert hh.solves >= 1
+
+
+def test_optimal_households_as_a_frozen_rllib_rule():
+    """``make_rule("optimal")`` (what a FrozenRuleModule calls) acts on a batch of observations from several
+    economies at once, solving once per distinct environment."""
+    from econ_envs.taxai.env import TaxEnv
+    from econ_envs.taxai.policies import make_rule
+
+    cfg = {"n_households": 12, "episode_length": 10}
+    rule = make_rule("optimal", cfg)
+    rows = []
+    for seed, pol in ((0, [0.2, 0.1, 0.0, 0.0, 0.0]), (1, [0.1, 0.0, 0.0, 0.0, 0.0])):
+        env = TaxEnv(**cfg)
+        env.reset_batch(seed=seed, options={"policy": np.array(pol)})
+        rows.append(env.batch_observations()["household"])
+    acts = rule(np.concatenate(rows))
+    assert acts.shape == (24, 2) and np.all((acts >= 0) & (acts <= 1))
+    assert rule.solves == 2
