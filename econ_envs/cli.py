@@ -164,7 +164,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     _need_rllib()
     from econ_envs.rllib.evaluate import evaluate
 
-    summary = evaluate(args.checkpoint, episodes=args.episodes, out=args.out)
+    summary = evaluate(args.checkpoint, episodes=args.episodes, out=args.out, households=args.households)
     print(open(Path(summary["out"]) / "comparison.md").read())
     out = Path(summary["out"])
     written = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir())
@@ -340,6 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("checkpoint", help="an RLlib checkpoint folder or an `export-weights` folder")
     p.add_argument("--episodes", type=int, default=5)
     p.add_argument("--out", default=None)
+    p.add_argument("--households", default=None, choices=["optimal"],
+                   help="taxai: also play every government against optimal households (rules: each seed's "
+                   "perfect-foresight equilibrium; the learned government: anticipated utility)")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser(

@@ -141,8 +141,8 @@ def table(n: int, seeds: list[int], task: str) -> str:
         "response, as a consumption-equivalent % (≈ 0 in equilibrium).",
         "",
         "| government | households | years | social welfare / yr | CE vs free market (%) | GDP / household | "
-        "K/Y | r (%) | wealth Gini | income Gini | exploitability (CE %) | equilibrium iterations |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "K/Y | r (%) | saving share | wealth Gini | income Gini | exploitability (CE %) | equilibrium iterations |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (gov, hh), rs in rows.items():
         ce = [100 * (math.exp(r["social_welfare"] - base[r["seed"]]) - 1) for r in rs]
@@ -154,7 +154,8 @@ def table(n: int, seeds: list[int], task: str) -> str:
             f"{fmt([r['social_welfare'] for r in rs], digits=4)} | {fmt(ce, digits=2)} | "
             f"{fmt([r['gdp_per_household'] for r in rs], digits=0)} | "
             f"{fmt([r['capital_to_gdp'] for r in rs], digits=2)} | "
-            f"{fmt([r['interest_rate'] for r in rs], 100, 2)} | {fmt([r['wealth_gini'] for r in rs])} | "
+            f"{fmt([r['interest_rate'] for r in rs], 100, 2)} | {fmt([r['saving_rate'] for r in rs])} | "
+            f"{fmt([r['wealth_gini'] for r in rs])} | "
             f"{fmt([r['income_gini'] for r in rs])} | {fmt([r['exploitability_ce'] for r in rs], 100, 3)} | {it_txt} |"
         )
     lines.append("")
@@ -169,6 +170,36 @@ def table(n: int, seeds: list[int], task: str) -> str:
                  + "; ".join(gaps) + ".")  # fmt: skip
     lines.append("")
     return "\n".join(lines)
+
+
+def stationary_table(task: str) -> str:
+    """The stationary (Aiyagari) equilibria of the fixed policies (Saez adapts, so it has none)."""
+    from econ_envs.taxai.optimal import env_params, stationary_equilibrium
+    from econ_envs.taxai.policies import make_government_policy
+
+    lines = ["### Stationary equilibria (optimal households, fixed policies)", "",
+             "The Aiyagari steady state each fixed policy leads to (`econ_envs.taxai.optimal.stationary_equilibrium`; "
+             "Saez re-estimates its rates and has none). r in %/yr, K/Y and B/Y in years of output, transfer in USD "
+             "per household per year, social welfare in utils per household-year.", "",
+             "| government | r (%) | K/Y | B/Y | GDP / household | saving share | hours / yr | transfer | "
+             "wealth Gini | income Gini | social welfare / yr | seconds |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for gov in ("free_market", "us_federal", "best_hsv"):
+        f = CACHE / f"stationary_{gov}_{task}.json"
+        if f.exists():
+            d = json.loads(f.read_text())
+        else:
+            params = env_params(TaxParams(n_households=100, task=task), gov)
+            pol = make_government_policy(gov, params).policy
+            d = stationary_equilibrium(params, pol).summary()
+            f.write_text(json.dumps(d))
+        lines.append(
+            f"| {LABELS[gov]} | {100 * d['interest_rate']:.2f} | {d['capital_output']:.2f} | {d['debt_output']:.2f} | "
+            f"{d['gdp_per_household']:,.0f} | {d['saving_rate']:.3f} | {d['hours_per_household']:,.0f} | "
+            f"{d['transfer']:,.0f} | {d['wealth_gini']:.3f} | {d['income_gini']:.3f} | {d['social_welfare']:.4f} | "
+            f"{d['seconds']:.1f} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def plots() -> None:
@@ -256,6 +287,8 @@ def main() -> None:
     for n in args.n:
         parts.append(table(n, seeds, args.task))
         (OUT / "table.md").write_text("\n".join(parts))
+    parts.append(stationary_table(args.task))
+    (OUT / "table.md").write_text("\n".join(parts))
     plots()
     log(f"wrote {OUT}/table.md, policy_functions.png, wealth_distribution.png")
 

@@ -152,8 +152,13 @@ def _stats(values: list[float]) -> tuple[float, float]:
 
 
 # ------------------------------------------------------------------------------------- taxai
-def _taxai_cases(algo: Any) -> tuple[dict[str, Any], list[tuple[str, str, str, dict[str, Any], Any]]]:
-    """(env_config, cases): each case = (government, households, env_id, env_config, actors factory)."""
+def _taxai_cases(
+    algo: Any, optimal: bool = False
+) -> tuple[dict[str, Any], list[tuple[str, str, str, dict[str, Any], Any]]]:
+    """(env_config, cases): each case = (government, households, env_id, env_config, actors factory).
+
+    ``optimal``: also every government against optimal households (rule governments: the
+    perfect-foresight equilibrium of each seed; the learned government: anticipated utility)."""
     from econ_envs.taxai import policies as P
 
     cfg = algo.config
@@ -177,6 +182,8 @@ def _taxai_cases(algo: Any) -> tuple[dict[str, Any], list[tuple[str, str, str, d
         households = {"learned": hh_learned, hh_rule: None}
     elif hh_module is not None and _is_rule(hh_module):
         households = {"rule_module": hh_module}
+    if optimal:
+        households["optimal"] = None
     cases = []
     for hh_name, hh_mod in households.items():
         govs: list[tuple[str, Any]] = []
@@ -225,12 +232,27 @@ def _taxai_actors(spec: tuple, env: Any) -> tuple[dict[str, Callable], Callable]
         def gov(obs: np.ndarray) -> np.ndarray:
             return gov_rule(obs[0])[None, :]
 
+    slot: dict[str, Any] = {}
     if hh_mod is not None:
         hh = module_actor(hh_mod, hh_space)
+    elif hh_name == "optimal":
+
+        def hh(obs: np.ndarray) -> np.ndarray:
+            return slot["households"](obs)
+
     else:
         hh = P.make_household_policy(hh_name if hh_name in P.HOUSEHOLD_RULES else "buffer_stock", env.params)
 
     def reset(env_: Any, seed: int) -> None:
+        if hh_name == "optimal":
+            from econ_envs.taxai import optimal as O
+
+            if gov_rule is not None:  # households foresee the rule's path: the seed's equilibrium
+                eq = O.equilibrium_path(env_.params, gov_name, seed=seed)
+                slot["households"] = O.OptimalHouseholds(eq.best_response)
+                slot["households"].reset(seed)
+            else:  # a learned government: households take each year's environment as permanent
+                slot["households"] = O.AnticipatedUtilityHouseholds(env_.params, env=env_)
         if gov_rule is not None:
             gov_rule.reset(seed)
             obs, _ = env_.reset_batch(seed=seed)
@@ -242,8 +264,8 @@ def _taxai_actors(spec: tuple, env: Any) -> tuple[dict[str, Callable], Callable]
     return {"government": gov, "household": hh}, reset
 
 
-def evaluate_taxai(algo: Any, episodes: int, out_dir: Path) -> list[dict[str, Any]]:
-    base, cases = _taxai_cases(algo)
+def evaluate_taxai(algo: Any, episodes: int, out_dir: Path, optimal: bool = False) -> list[dict[str, Any]]:
+    base, cases = _taxai_cases(algo, optimal)
     task = base.get("task", "gdp")
     rows_out = []
     hist_dir = out_dir / "histories"
@@ -485,6 +507,7 @@ def evaluate(
     *,
     config: Any = None,
     iteration: int | None = None,
+    households: str | None = None,
 ) -> dict[str, Any]:
     """Play the checkpoint's policies and the baselines; write the comparison (see module docstring).
 
@@ -504,7 +527,12 @@ def evaluate(
             raise ValueError(f"no evaluator for {env_id!r}; known: {sorted(EVALUATORS)}")
         out_dir = Path(out) if out is not None else Path(checkpoint).parent / "evaluation"
         out_dir.mkdir(parents=True, exist_ok=True)
-        rows = EVALUATORS[env_id](algo, episodes, out_dir)
+        if households is not None:
+            if households != "optimal" or EVALUATORS[env_id] is not evaluate_taxai:
+                raise ValueError(f"--households: only 'optimal', for tax-economy checkpoints (got {households!r})")
+            rows = evaluate_taxai(algo, episodes, out_dir, optimal=True)
+        else:
+            rows = EVALUATORS[env_id](algo, episodes, out_dir)
         write_table(rows, out_dir, CAPTIONS[env_id](algo, episodes) if env_id in CAPTIONS else "")
         summary = {"checkpoint": str(checkpoint), "env": env_id, "episodes": episodes, "rows": rows}
         with open(out_dir / "evaluation.json", "w") as f:
