@@ -187,3 +187,32 @@ def test_optimal_households_as_a_frozen_rllib_rule():
     acts = rule(np.concatenate(rows))
     assert acts.shape == (24, 2) and np.all((acts >= 0) & (acts <= 1))
     assert rule.solves == 2
+
+
+def test_stationary_equilibrium_clears_markets():
+    """Aiyagari steady state: asset market and government budget hold; households save more with a higher r."""
+    p = TaxParams(n_households=100)
+    se = op.stationary_equilibrium(p, np.array([0.2, 0.1, 0.0, 0.0, 0.0]))
+    assert se.residual < 1e-3
+    assert 0.0 < se.interest_rate < 1.0 / p.discount - 1.0  # precautionary saving: r below the discount rate
+    assert 2.0 < se.capital_output < 6.0 and 0.5 < se.wealth_gini < 1.0
+    mu = se.distribution
+    assert abs(mu.sum() - 1.0) < 1e-9 and np.all(mu >= 0)
+    with pytest.raises(ValueError, match="fiscal_rule_strength"):
+        op.stationary_equilibrium(p.replace(fiscal_rule_strength=0.0), np.zeros(5))
+    with pytest.raises(ValueError, match="outside the action box"):
+        op.stationary_equilibrium(p, np.array([0.9, 0.0, 0.0, 0.0, 0.0]))
+
+
+def test_best_hsv_is_a_named_baseline():
+    from econ_envs.taxai.best_hsv import load_best_hsv
+    from econ_envs.taxai.policies import BestHSV, make_government_policy
+
+    p = TaxParams(task="social_welfare")
+    rule = make_government_policy("best_hsv", p)
+    assert isinstance(rule, BestHSV)
+    np.testing.assert_allclose(rule(np.zeros(3)), load_best_hsv("social_welfare"))
+    with pytest.raises(ValueError, match="no best HSV policy for task"):
+        load_best_hsv("no_such_task")
+    with pytest.raises(ValueError, match="income_tax='hsv'"):
+        BestHSV(p.replace(income_tax="brackets"))
