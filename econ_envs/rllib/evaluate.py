@@ -152,6 +152,15 @@ def _stats(values: list[float]) -> tuple[float, float]:
 
 
 # ------------------------------------------------------------------------------------- taxai
+def taxai_modules(algo: Any) -> tuple[Any, Any]:
+    """(government module, household module or None for the planner view) of a taxai algorithm."""
+    cfg = algo.config
+    if cfg.env == "econ_envs/TaxAI-Planner-v0":
+        return algo.get_module(), None
+    mapping = cfg.policy_mapping_fn
+    return algo.get_module(mapping("government", None)), algo.get_module(mapping("household_0", None))
+
+
 def _taxai_cases(
     algo: Any, optimal: bool = False
 ) -> tuple[dict[str, Any], list[tuple[str, str, str, dict[str, Any], Any]]]:
@@ -168,13 +177,7 @@ def _taxai_cases(
     hh_rule = env_config.pop("household_policy", "buffer_stock") if planner else "buffer_stock"
     base = {k: v for k, v in env_config.items()}
     proto = econ_envs.make("taxai-v0", **base)
-    if planner:
-        gov_module = algo.get_module()
-        hh_module = None
-    else:
-        mapping = cfg.policy_mapping_fn
-        gov_module = algo.get_module(mapping("government", None))
-        hh_module = algo.get_module(mapping("household_0", None))
+    gov_module, hh_module = taxai_modules(algo)
     gov_learned = gov_module if not _is_rule(gov_module) else None
     hh_learned = hh_module if hh_module is not None and not _is_rule(hh_module) else None
     households = {"buffer_stock": None}
