@@ -41,17 +41,6 @@ KEEP_PREFIXES = ("training_iteration", "env_runners/episode_return_mean", "env_r
                  "env_runners/economy/wealth_gini", "env_runners/economy/income_gini")  # fmt: skip
 
 
-def _flatten(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        key = f"{prefix}/{k}" if prefix else str(k)
-        if isinstance(v, dict):
-            out.update(_flatten(v, key))
-        else:
-            out[key] = v
-    return out
-
-
 def _kept(key: str) -> bool:
     if key.startswith("learners/") and key.split("/")[-1] in ("policy_loss", "vf_loss", "entropy"):
         return key.count("/") == 2
@@ -60,11 +49,13 @@ def _kept(key: str) -> bool:
 
 def record(train_dir: Path) -> None:
     """Keep the result rows and the evaluation of a taxai_quickstart run in docs/gallery/data/."""
+    from econ_envs.rllib.runlog import flatten
+
     DATA.mkdir(parents=True, exist_ok=True)
     result = sorted(glob.glob(str(train_dir / "taxai_quickstart" / "*" / "result.json")))[-1]
     rows = []
     for line in open(result):
-        flat = _flatten(json.loads(line))
+        flat = flatten(json.loads(line))
         rows.append({k: v for k, v in flat.items() if _kept(k) and isinstance(v, (int, float))})
     with open(DATA / "taxai_quickstart_results.jsonl", "w") as f:
         for r in rows:

@@ -39,6 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from econ_envs.rllib.runlog import flatten
+
 
 def init_ray(address: str | None = None, num_cpus: int | None = None) -> None:
     """Start (or join, with ``address``) Ray once; quiet and dashboard-free by default.
@@ -73,17 +75,6 @@ def apply_scaling(config: Any, num_env_runners: int | None, num_gpus_per_learner
             raise ValueError(f"--num-gpus-per-learner must be >= 0, got {num_gpus_per_learner}")
         config = config.learners(num_gpus_per_learner=num_gpus_per_learner)
     return config
-
-
-def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
-    out = {}
-    for k, v in d.items():
-        key = f"{prefix}/{k}" if prefix else str(k)
-        if isinstance(v, dict):
-            out.update(_flatten(v, key))
-        else:
-            out[key] = v
-    return out
 
 
 def _num(v: Any) -> float | None:
@@ -223,7 +214,7 @@ def _stop_reached(row: dict[str, Any] | None, stop: dict[str, Any]) -> bool:
     """Tune's rule for a dict stop: any key reached (result[key] >= value; keys may be a/b paths)."""
     if row is None:
         return False
-    flat = _flatten(row)
+    flat = flatten(row)
     for key, bound in stop.items():
         v = _num(flat.get(key))
         if v is not None and v >= float(bound):
@@ -430,7 +421,7 @@ def train(
             result = algo.train()
             last = log.append(result)
             if wandb_run is not None:
-                wandb_run.log({k: v for k, v in _flatten(last).items() if _num(v) is not None},
+                wandb_run.log({k: v for k, v in flatten(last).items() if _num(v) is not None},
                               step=int(last["training_iteration"]))  # fmt: skip
             if verbose:
                 print(_progress_line(last, stop), flush=True)
