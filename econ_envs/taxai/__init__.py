@@ -55,6 +55,8 @@ so households always observe the policy they face. At year t, with state
                                                                 y_i - standard deduction)
     Ta_i  = min(max(0, a_i - (1-tau_a) abar^xi_a a_i^(1-xi_a)), a_i min(1, 1+r))
     tr    = phi (B* - B) / N, a levy when negative, collected up to cash on hand (fiscal rule)
+    B*    = s (K + B), s = debt_target_ratio / (K/Y + B/Y at calibration)   (debt_anchor="wealth";
+            "level": B* = debt_target_ratio y0 N)
     m_i   = a_i + y_i - T_i - Ta_i + tr_i                       (cash on hand, >= 0)
     c_i   = (1 - p_i) m_i / (1 + tau_c)        a'_i = p_i m_i   (budget: a'_i + (1+tau_c) c_i = m_i)
     G     = g Y
@@ -113,7 +115,22 @@ Arguments
 Any field of :class:`~econ_envs.taxai.params.TaxParams`, plus ``preset`` in
 ``us2022`` (default) / ``taxai`` / ``dsmfg``. The most used: ``n_households``,
 ``task``, ``income_tax`` ("hsv" or "brackets"), ``episode_length``,
-``fiscal_rule_strength``.
+``fiscal_rule_strength``, ``debt_anchor``.
+
+Fiscal setup (``debt_anchor``, changed 2026-12 for issue 15). Debt starts at the calibrated
+1.2129 x GDP (OECD 2022) and the rule's target is a fixed share s = 1.2129 / (3 + 1.2129)
+= 0.288 of household wealth: bonds are a constant share of household portfolios, and
+capital is the rest, K = A - B ~ (1 - s) A. A population that saves less than optimal then
+shrinks the capital stock and loses welfare instead of ending the world: with everyone at a
+constant saving share, a free-market economy survives all 300 years down to a share of 0.7
+(0.84 is about the steady state), where the earlier fixed debt level (``debt_anchor="level"``,
+as in DSMFG, whose debt is a fixed level too) collapsed below 0.8. A collapse is still
+possible, but only when the capital stock is all but gone (K' below 1 % of its initial
+level: a one-year fall of wealth by about 70 %, or a deficit of that size). At the
+calibrated wealth both anchors give the same target, so the calibration facts are unchanged;
+what changes is that public debt now moves with private wealth (a wealthier economy also
+issues more bonds; a government cannot force households to keep holding a debt their
+savings no longer cover).
 
 Households that optimise (``econ_envs.taxai.optimal``)
 ------------------------------------------------------
@@ -189,8 +206,8 @@ Deviations from DSMFG and TaxAI (and why)
 * HSV taxes normalised by mean income/wealth, so tau is a unit-free average rate
   (DSMFG's x - (1-tau)/(1-xi) x^(1-xi) depends on the currency unit); the wealth tax
   is never a transfer.
-* A fiscal rule (lump-sum transfers keep debt at its target; 0 restores DSMFG's pure
-  debt finance) and a documented collapse condition instead of termination on Gini
+* A fiscal rule (lump-sum transfers keep debt at its target, a share of household wealth;
+  strength 0 restores DSMFG's pure debt finance, ``debt_anchor="level"`` a fixed target) and a documented collapse condition instead of termination on Gini
   thresholds, NaNs or a negative wealth.
 * Policies chosen at t act at t+1 (DSMFG applies them at once, unseen by households).
 * Household utility without the sigmoid (which flattens incentives and rewards

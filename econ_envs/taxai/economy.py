@@ -176,7 +176,12 @@ class TaxEconomy:
         kp[kr.KP_HOURS] = p.hours_endowment
         kp[kr.KP_TAU_C] = p.consumption_tax
         kp[kr.KP_RULE] = p.fiscal_rule_strength
-        kp[kr.KP_DEBT_TARGET] = p.debt_target_ratio * cal.y0 * self.n
+        if p.debt_anchor == "wealth":  # B* = s (K + B): a share of the households' wealth
+            kp[kr.KP_DEBT_TARGET] = 0.0
+            kp[kr.KP_DEBT_SHARE] = p.debt_share
+        else:  # a fixed level
+            kp[kr.KP_DEBT_TARGET] = p.debt_target_ratio * cal.y0 * self.n
+            kp[kr.KP_DEBT_SHARE] = 0.0
         kp[kr.KP_Y0] = cal.y0
         kp[kr.KP_THETA] = p.crra
         kp[kr.KP_CHI] = p.labour_disutility

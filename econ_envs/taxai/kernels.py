@@ -29,7 +29,8 @@ BRACKETS = 1
 KP_TFP, KP_ALPHA, KP_DELTA, KP_HOURS, KP_TAU_C, KP_RULE, KP_DEBT_TARGET, KP_Y0 = 0, 1, 2, 3, 4, 5, 6, 7
 KP_THETA, KP_CHI, KP_ETA, KP_C_FLOOR, KP_DEDUCTION, KP_RHO, KP_SIGMA, KP_STAT_SD = 8, 9, 10, 11, 12, 13, 14, 15
 KP_STAR_E, KP_W0, KP_WEIGHT_FLOOR, KP_MODE, KP_N_TOP, KP_N_BOTTOM, KP_ENTRY, KP_STAY = 16, 17, 18, 19, 20, 21, 22, 23
-KP_SIZE = 24
+KP_DEBT_SHARE = 24  # B* = KP_DEBT_TARGET + KP_DEBT_SHARE * (K + B): a level (share 0) or a share of wealth
+KP_SIZE = 25
 # Rows of the per-household block returned by :func:`economy_step`.
 (B_ANEXT, B_LOGE, B_E, B_C, B_Y, B_TINC, B_TW, B_TR, B_UTIL) = range(9)
 B_ROWS = 9
@@ -362,7 +363,7 @@ def economy_step(
         xi_a = policy[nb + 1]
         g = policy[nb + 2]
     G = g * Y
-    tr = kp[KP_RULE] * (kp[KP_DEBT_TARGET] - B) / n
+    tr = kp[KP_RULE] * (kp[KP_DEBT_TARGET] + kp[KP_DEBT_SHARE] * (K + B) - B) / n  # fiscal rule, B* as documented
     inv_tc = 1.0 / (1.0 + tau_c)
     inv_y0 = 1.0 / y0
     wealth_taxed = tau_a != 0.0 or xi_a != 0.0

@@ -246,7 +246,6 @@ def record_path(
     y0 = params.gdp_per_household
     beta = params.discount
     rule = params.fiscal_rule_strength
-    target = params.debt_target_ratio * y0 * n
     envs, rates, cums, pols, common, aggs = [], [], [], [], [], []
     e_hist = [eco.state.e.copy()] if record_households else None
     a0 = eco.state.a.copy() if record_households else None
@@ -261,7 +260,7 @@ def record_path(
         res = env.step_batch({"government": g_act[None, :], "household": h_act})
         rec = eco.last
         row, rt, cm = environment_row(
-            params, rec.r, rec.w, rule * (target - rec.B) / n, rec.y_ref, rec.a_ref, rec.policy
+            params, rec.r, rec.w, rule * (params.debt_target(rec.K + rec.B, n) - rec.B) / n, rec.y_ref, rec.a_ref, rec.policy
         )
         envs.append(row)
         rates.append(rt)
@@ -1155,7 +1154,7 @@ class AnticipatedUtilityHouseholds:
             raise RuntimeError("call reset() first")
         p = self.params
         n = p.n_households
-        tr = p.fiscal_rule_strength * (p.debt_target_ratio * p.gdp_per_household * n - st.B) / n
+        tr = p.fiscal_rule_strength * (p.debt_target(st.K + st.B, n) - st.B) / n
         return environment_row(p, st.prev_r, st.prev_w, tr, st.y_ref, st.a_ref, st.policy)
 
     def _rows_from_obs(self, common: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1328,7 +1327,8 @@ def stationary_equilibrium(
         A = float(np.sum(mu * wealth[None, :]))
         L = agg[6] * H  # efficiency hours per household
         y_mean, T_inc, T_w, tr_eff, C = agg[1], agg[2], agg[3], agg[4], agg[5]
-        b = b_star - tr / phi  # steady-state debt under the rule
+        # steady-state debt under the rule, tr = phi (B* - b) with B* a level or the share s of wealth A
+        b = (params.debt_share * A if params.debt_anchor == "wealth" else b_star) - tr / phi
         K = kl * L / y0  # capital demanded at r, units of y0 per household
         Y = A_tfp * (K * y0) ** alpha * L ** (1.0 - alpha) / y0
         taxes = T_inc + T_w + params.consumption_tax * C

@@ -125,6 +125,17 @@ class TaxParams:
     # 0 is DSMFG's pure debt finance.
     fiscal_rule_strength: float = 1.0
     debt_target_ratio: float = 1.2129  # target debt of the fiscal rule, in units of calibrated GDP
+    # What the debt target is anchored to. "wealth" (default): B*_t = s A_t, a fixed share
+    # s = debt_target_ratio / (capital_output_ratio + debt_output_ratio) of the households' wealth A_t at
+    # the start of the year (government bonds as a constant share of household portfolios; at the
+    # calibrated wealth, B* = debt_target_ratio x calibrated GDP, as with "level"). Capital K = A - B is
+    # then about (1 - s) A: a population that saves less than optimal shrinks the capital stock and loses
+    # welfare, but only a one-year fall of wealth by about (1 - s) ~ 71 % can push K below the collapse
+    # threshold. "level": B* = debt_target_ratio x calibrated GDP x N, a fixed level (DSMFG's fixed debt
+    # and this package's default before 2026-12): households must keep holding that much debt however
+    # little they save, so a population saving share below about 0.77 runs K to 0 (collapse), against a
+    # steady state that needs about 0.84 (issue 15).
+    debt_anchor: str = "wealth"
 
     # --- collapse --------------------------------------------------------------------------
     min_capital_fraction: float = 0.01  # collapse if K' < this * initial K (debt exceeds household savings)
@@ -183,6 +194,7 @@ class TaxParams:
         check_number("min_capital_fraction", self.min_capital_fraction, 0, 1, lo_open=True, hi_open=True)
         check_number("collapse_penalty", self.collapse_penalty, 0, None)
         check_choice("household_collapse", self.household_collapse, ("truncation", "termination"))
+        check_choice("debt_anchor", self.debt_anchor, ("wealth", "level"))
         r0 = self.capital_share / self.capital_output_ratio - self.depreciation
         if r0 <= -1 + 1e-9:
             raise ValueError(
@@ -252,6 +264,21 @@ class TaxParams:
     def n_policy(self) -> int:
         """Length of the government action: 5 for HSV, n_brackets + 3 for brackets."""
         return 5 if self.income_tax == "hsv" else len(self.bracket_thresholds) + 3
+
+    @property
+    def debt_share(self) -> float:
+        """B*/A under ``debt_anchor="wealth"``: the target debt's share of household wealth (0 for "level")."""
+        if self.debt_anchor != "wealth":
+            return 0.0
+        return self.debt_target_ratio / (self.capital_output_ratio + self.debt_output_ratio)
+
+    def debt_target(self, wealth: float, n: int | None = None) -> float:
+        """The fiscal rule's debt target B* in USD, given the households' total wealth ``wealth`` (USD)
+        at the start of the year (``n`` households; default ``n_households``)."""
+        if self.debt_anchor == "wealth":
+            return self.debt_share * float(wealth)
+        n = self.n_households if n is None else int(n)
+        return self.debt_target_ratio * self.calibration.y0 * n
 
     @cached_property
     def calibration(self) -> Calibration:
