@@ -11,7 +11,8 @@ PPO as in the original.
 from econ_envs.rllib.experiments import taxai_experiment
 
 # one small iteration per phase, as CI runs it (per-agent path)
-SMOKE = {"n_households": 10, "batched": False, "rollout_length": 6, "minibatch_size": 32, "curriculum_iters": 1,
+SMOKE = {"bc_steps": 12, "bc_episodes": 1,
+         "n_households": 10, "batched": False, "rollout_length": 6, "minibatch_size": 32, "curriculum_iters": 1,
          "stop_iters": 2}  # fmt: skip
 
 

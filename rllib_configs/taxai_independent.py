@@ -7,7 +7,15 @@ only their own state (one shared MLP). PPO stands in for independent DDPG.
 from econ_envs.rllib.experiments import taxai_experiment
 
 # one small iteration, as CI runs it
-SMOKE = {"n_households": 16, "batched": True, "rollout_length": 8, "minibatch_size": 64, "stop_iters": 1}
+SMOKE = {
+    "bc_steps": 12,
+    "bc_episodes": 1,
+    "n_households": 16,
+    "batched": True,
+    "rollout_length": 8,
+    "minibatch_size": 64,
+    "stop_iters": 1,
+}
 
 
 def build(**overrides):

@@ -7,7 +7,14 @@
 
 from econ_envs.rllib.experiments import taxai_experiment
 
-SMOKE = {"n_households": 16, "rollout_length": 8, "minibatch_size": 64, "stop_iters": 1}
+SMOKE = {
+    "bc_steps": 12,
+    "bc_episodes": 1,
+    "n_households": 16,
+    "rollout_length": 8,
+    "minibatch_size": 64,
+    "stop_iters": 1,
+}
 
 
 def build(**overrides):

@@ -89,6 +89,7 @@ def base_config(
     num_env_runners: int = 0,
     num_envs_per_env_runner: int = 1,
     module_gamma: Mapping[str, float] | None = None,
+    module_lr: Mapping[str, float] | None = None,
 ) -> AlgorithmConfig:
     """A PPO config for ``env_id`` with one module per role (see module docstring).
 
@@ -96,7 +97,8 @@ def base_config(
     the role whose spaces a module has when no role maps to it yet (a curriculum's second
     government, say). ``module_gamma`` (module id -> discount) gives modules their own gamma
     (per-module config overrides, honoured by both paths: :mod:`econ_envs.rllib.discount`);
-    the others use the algorithm's ``gamma``.
+    the others use the algorithm's ``gamma``. ``module_lr`` (module id -> learning rate) likewise
+    gives modules their own step size (a follower slower than its leader, say).
     """
     register_economies()
     env_config = dict(env_config)
@@ -152,6 +154,13 @@ def base_config(
         .reporting(metrics_num_episodes_for_smoothing=5)
         .debugging(seed=seed)
     )
+    overrides: dict[str, dict[str, float]] = {}
+    for mid, lr in (module_lr or {}).items():
+        if mid not in specs:
+            raise ValueError(f"module_lr names module {mid!r}, which is not among {sorted(specs)}")
+        if not (isinstance(lr, (int, float)) and 0.0 < float(lr) < 1.0):
+            raise ValueError(f"module_lr[{mid!r}] must be a learning rate in (0, 1), got {lr!r}")
+        overrides.setdefault(mid, {})["lr"] = float(lr)
     if module_gamma:
         from econ_envs.rllib.discount import PerModuleGammaPPOLearner
 
@@ -160,9 +169,10 @@ def base_config(
                 raise ValueError(f"module_gamma names module {mid!r}, which is not among {sorted(specs)}")
             if not (isinstance(g, (int, float)) and 0.0 < float(g) <= 1.0):
                 raise ValueError(f"module_gamma[{mid!r}] must be a discount in (0, 1], got {g!r}")
-        cfg = cfg.rl_module(
-            algorithm_config_overrides_per_module={mid: {"gamma": float(g)} for mid, g in module_gamma.items()}
-        ).learners(learner_class=PerModuleGammaPPOLearner)
+            overrides.setdefault(mid, {})["gamma"] = float(g)
+        cfg = cfg.learners(learner_class=PerModuleGammaPPOLearner)
+    if overrides:
+        cfg = cfg.rl_module(algorithm_config_overrides_per_module=overrides)
     cfg.learner_config_dict = {"module_roles": module_roles}
     return cfg
 
@@ -224,7 +234,13 @@ def taxai_experiment(
     ppo: Mapping[str, Any] | None = None,
     hidden: tuple[int, ...] = (64, 64),
     household_log_std: float = -0.5,
-    government_log_std: float = -0.5,
+    government_log_std: float = -1.0,
+    value_scale: float = 40.0,
+    bc_rule: str | None = None,
+    bc_steps: int = 300,
+    bc_episodes: int = 2,
+    bc_switch_every: int = 10,
+    household_lr: float | None = None,
 ) -> tuple[AlgorithmConfig, dict[str, Any]]:
     """The tax economy with a learning (or rule) government and learning (or rule) households.
 
@@ -234,13 +250,22 @@ def taxai_experiment(
     ``stackelberg``: alternate follower and leader training (``follower_iters`` then
     ``leader_iters`` iterations); otherwise both train every iteration. ``curriculum_iters``: the
     AI Economist's phase 1 length (free-market government while households learn).
-    ``bc_warm_start``: households start from a behaviour-cloned copy of the buffer-stock rule
-    (default for learning households: a household policy that ignores its own wealth - which is
-    what a freshly initialised network is - runs the economy's capital down within 2-9 years,
-    the collapse ends the episode, and a short horizon rewards consuming everything, so learning
-    from scratch gets stuck in that doom loop); ``bc_warm_start=False`` starts from scratch.
+    ``bc_warm_start``: households start from a behaviour-cloned copy of ``bc_rule`` - actor and
+    critic (default for learning households: a household policy that ignores its own wealth - which
+    is what a freshly initialised network is - runs the economy's capital down, and learning from
+    scratch then optimises against collapses); ``bc_warm_start=False`` starts from scratch.
+    ``bc_rule``: ``optimal`` (default with HSV income taxes: the households' exact dynamic
+    programme, :class:`econ_envs.taxai.optimal.AnticipatedUtilityHouseholds`, whose value V(a, e)
+    warm-starts the critic) or a household rule name (``buffer_stock``; its discounted returns
+    warm-start the critic). The rule is recorded for ``bc_episodes`` x ``bc_steps`` years under a
+    government that switches to a uniformly drawn policy every ``bc_switch_every`` years (starting
+    at :data:`TAXAI_GOVERNMENT_START`), so the clone learns how households react to taxes.
     With ``freeze_households`` they stay at the clone (the seed's "real households + learning
     government"). A learning government starts at :data:`TAXAI_GOVERNMENT_START`.
+    Critics: every learning module predicts ``value_scale`` x its network's output, PPO's value loss
+    is unclipped and weighted ``0.5 / value_scale**2`` (RLlib's default clip of 10 on the squared
+    error froze critics whose returns are tens of utils). ``household_lr``: the households' own
+    learning rate (default: the algorithm's ``lr``).
     ``household_log_std`` / ``government_log_std``: initial log standard deviation of each learning
     role's Gaussian actions, in the normalised [-1, 1] action units.
     Discounts: a learning household module's gamma is ``TaxParams.discount`` of the economy
@@ -252,7 +277,9 @@ def taxai_experiment(
     batched = (n_households > BATCHED_ABOVE and not households.startswith("recurrent")) if batched is None else batched
     if batched and households == "recurrent":
         raise ValueError("recurrent households need the per-agent path (batched=False)")
-    hidden_cfg = {"hidden": list(hidden)}
+    if not (isinstance(value_scale, (int, float)) and np.isfinite(value_scale) and value_scale > 0):
+        raise ValueError(f"value_scale must be a positive number, got {value_scale!r}")
+    hidden_cfg = {"hidden": list(hidden), "value_scale": float(value_scale)}
     modules: dict[str, RLModuleSpec] = {}
     role_to_module = {"government": "government", "household": "household"}
     if households == "meanfield":
@@ -289,28 +316,46 @@ def taxai_experiment(
         callbacks.append(stackelberg_schedule(["government"], ["household"], leader_iters, follower_iters))
     if bc_warm_start is None:
         bc_warm_start = not households.startswith("rule:")
+    from econ_envs.taxai.params import TaxParams
+
+    params = TaxParams.from_kwargs(**env_config)
     if bc_warm_start:
-        from econ_envs.rllib.bc import bc_warm_start_callback
+        from econ_envs.rllib.bc import SwitchingAction, bc_warm_start_callback
+        from econ_envs.taxai.policies import HOUSEHOLD_RULES
 
         if households.startswith("rule:"):
             raise ValueError("bc_warm_start clones the rule into a learnable household module; households is a rule")
-        rule_kwargs = {"name": "buffer_stock", "env_config": env_config}
+        if bc_rule is None:
+            bc_rule = "optimal" if params.income_tax == "hsv" else "buffer_stock"
+        if bc_rule not in (*HOUSEHOLD_RULES, "optimal"):
+            raise ValueError(
+                f"bc_rule must be 'optimal' or a household rule {sorted(HOUSEHOLD_RULES)}, got {bc_rule!r}"
+            )
+        if bc_rule == "optimal" and params.income_tax != "hsv":
+            raise ValueError("bc_rule='optimal' reads HSV schedules from observations; with brackets use buffer_stock")
+        for nm, v in (("bc_steps", bc_steps), ("bc_episodes", bc_episodes), ("bc_switch_every", bc_switch_every)):
+            if not (isinstance(v, int) and v >= 1):
+                raise ValueError(f"{nm} must be a positive integer, got {v!r}")
+        low, high = params.policy_bounds()
+        switching = SwitchingAction(low, high, every=bc_switch_every, seed=seed, first=gov_start)
         callbacks.append(
             bc_warm_start_callback(
-                "household", "econ_envs.taxai.policies:make_rule", rule_kwargs,
-                env_id="taxai-v0", env_config=env_config, role="household", others={"government": gov_start},
+                "household", "econ_envs.taxai.policies:make_rule", {"name": bc_rule, "env_config": env_config},
+                env_id="taxai-v0", env_config=env_config, role="household", others={"government": switching},
+                steps=bc_steps, episodes=bc_episodes, values=True, gamma=params.discount,
             )
         )  # fmt: skip
     T = rollout_length or (100 if batched else 50)
     mb = minibatch_size or (4096 if batched else 512)
-    from econ_envs.taxai.params import TaxParams
-
     learnable_households = modules["household"].module_class is not FrozenRuleModule
-    gammas = {"household": TaxParams.from_kwargs(**env_config).discount} if learnable_households else None
+    gammas = {"household": params.discount} if learnable_households else None
+    lrs = {"household": float(household_lr)} if household_lr is not None and learnable_households else None
+    # unclipped value loss on the critics' own scale (see the docstring), unless the caller sets them
+    ppo = {"vf_clip_param": 1e30, "vf_loss_coeff": 0.5 / float(value_scale) ** 2, **dict(ppo or {})}
     cfg = base_config(
         "taxai-v0", env_config, modules, role_to_module, space_roles=space_roles, batched=batched,
         rollout_length=T, minibatch_size=mb, seed=seed, ppo=ppo, callbacks=callbacks, trainable=trainable,
-        module_gamma=gammas,
+        module_gamma=gammas, module_lr=lrs,
     )  # fmt: skip
     return cfg, {"training_iteration": stop_iters}
 

@@ -207,8 +207,9 @@ Deviations from DSMFG and TaxAI (and why)
   (DSMFG's x - (1-tau)/(1-xi) x^(1-xi) depends on the currency unit); the wealth tax
   is never a transfer.
 * A fiscal rule (lump-sum transfers keep debt at its target, a share of household wealth;
-  strength 0 restores DSMFG's pure debt finance, ``debt_anchor="level"`` a fixed target) and a documented collapse condition instead of termination on Gini
-  thresholds, NaNs or a negative wealth.
+  strength 0 restores DSMFG's pure debt finance, ``debt_anchor="level"`` a fixed target)
+  and a documented collapse condition instead of termination on Gini thresholds, NaNs or
+  a negative wealth.
 * Policies chosen at t act at t+1 (DSMFG applies them at once, unseen by households).
 * Household utility without the sigmoid (which flattens incentives and rewards
   early termination), consumption normalised by y0 instead of 1,000 USD.

@@ -260,7 +260,8 @@ def record_path(
         res = env.step_batch({"government": g_act[None, :], "household": h_act})
         rec = eco.last
         row, rt, cm = environment_row(
-            params, rec.r, rec.w, rule * (params.debt_target(rec.K + rec.B, n) - rec.B) / n, rec.y_ref, rec.a_ref, rec.policy
+            params, rec.r, rec.w, rule * (params.debt_target(rec.K + rec.B, n) - rec.B) / n, rec.y_ref, rec.a_ref,
+            rec.policy,
         )
         envs.append(row)
         rates.append(rt)
@@ -1124,6 +1125,7 @@ class AnticipatedUtilityHouseholds:
         self.thr = np.asarray(params.bracket_thresholds, dtype=np.float64) / params.gdp_per_household
         self.solutions: list[tuple[np.ndarray, StationarySolution]] = []
         self.solves = 0
+        self.unconverged = 0
         self.solve_seconds = 0.0
 
     def reset(self, seed: int | None = None) -> None:
@@ -1138,10 +1140,13 @@ class AnticipatedUtilityHouseholds:
         if near is not None and best <= self.resolve_tol:
             return near
         t0 = time.perf_counter()
+        # not strict: where bunching at a tax kink makes the iteration cycle (some progressive wealth taxes), the
+        # households follow the last iterate; ``unconverged`` counts those solves (its changes are in the solution)
         sol = solve_stationary(self.params, self.grid, self.chain, self.wealth, self.s, row, rates, cum, self.thr,
-                               warm=near)  # fmt: skip
+                               warm=near, strict=False)  # fmt: skip
         self.solve_seconds += time.perf_counter() - t0
         self.solves += 1
+        self.unconverged += int(not _converged(self.grid, sol.policy_change, sol.value_change))
         self.solutions.append((row.copy(), sol))
         if len(self.solutions) > 64:
             self.solutions.pop(0)
@@ -1182,18 +1187,37 @@ class AnticipatedUtilityHouseholds:
         return environment_row(p, r, wage_index * p.calibration.w0, transfer * y0, mean_income * y0,
                                mean_wealth * y0, pol)  # fmt: skip
 
-    def __call__(self, obs: np.ndarray) -> np.ndarray:
+    def _groups(self, obs: np.ndarray) -> tuple[np.ndarray, bool, list]:
         x = np.asarray(obs, dtype=np.float64)
         single = x.ndim == 1
         x = x[None, :] if single else x
         if x.ndim != 2 or x.shape[1] != 2 + N_COMMON:
             raise ValueError(f"household observations must have shape (N, {2 + N_COMMON}), got {np.shape(obs)}")
-        out = np.empty((x.shape[0], 2))
         if self.env is not None:
             groups = [(np.arange(x.shape[0]), self._rows_from_env())]
         else:
             keys, inv = np.unique(x[:, 2:], axis=0, return_inverse=True)
             groups = [(np.flatnonzero(inv.ravel() == k), self._rows_from_obs(keys[k])) for k in range(keys.shape[0])]
+        return x, single, groups
+
+    def values(self, obs: np.ndarray) -> np.ndarray:
+        """V(a, e) of each observed household: its expected discounted utility (the env's reward, discounted
+        at ``params.discount``) under the optimal policy, the environment it faces taken as permanent."""
+        x, single, groups = self._groups(obs)
+        out = np.empty(x.shape[0])
+        for idx, (row, rates, cum) in groups:
+            sol = self._solution(row, rates, cum)
+            part = np.empty(idx.size)
+            _value(
+                np.ascontiguousarray(x[idx, 0]), np.ascontiguousarray(x[idx, 1]), self.chain.log_nodes,
+                self.chain.star_e, self.wealth, self.s, sol.V, self.const[dp.C_KAPPA], part,
+            )  # fmt: skip
+            out[idx] = part
+        return out[:1] if single else out
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        x, single, groups = self._groups(obs)
+        out = np.empty((x.shape[0], 2))
         for idx, (row, rates, cum) in groups:
             sol = self._solution(row, rates, cum)
             part = np.empty((idx.size, 2))

@@ -92,19 +92,67 @@ def test_fiscal_rule_keeps_debt_at_target_and_zero_strength_is_pure_debt():
         env = econ_envs.make("taxai-v0", n_households=200, fiscal_rule_strength=strength)
         env.reset_batch(seed=1)
         hh = np.tile([env.economy.cal.saving_rate, env.params.labour_share_0], (200, 1))
-        target = env.params.debt_target_ratio * env.economy.cal.y0 * 200
-        debts = []
+        debts, targets = [], []
         for _ in range(20):
             if env.episode_over:
                 break
+            st = env.economy.state
+            targets.append(env.params.debt_target(st.K + st.B, 200))
             env.step_batch({"government": deficit_policy, "household": hh})
             debts.append(env.economy.state.B)
+        target = targets[-1]
         if strength == 1.0:
             assert abs(debts[-1] - target) / target < 0.15  # levies finance the spending
             assert env.aggregates()["transfers"] < 0
         else:  # DSMFG's pure debt finance: no transfers, debt grows every year
             assert all(env.economy.last.transfer == 0.0)
             assert np.all(np.diff(debts) > 0) and debts[-1] > 1.5 * target
+
+
+def test_debt_target_is_a_share_of_household_wealth_by_default():
+    p = TaxParams()
+    assert p.debt_anchor == "wealth"
+    share = p.debt_target_ratio / (p.capital_output_ratio + p.debt_output_ratio)
+    assert p.debt_share == pytest.approx(share)
+    cal = p.calibration
+    # at the calibrated wealth both anchors give the calibrated debt
+    a0_total = cal.a0 * p.n_households
+    level = TaxParams(debt_anchor="level")
+    assert p.debt_target(a0_total) == pytest.approx(level.debt_target(a0_total)) == pytest.approx(cal.b0 * 100)
+    assert p.debt_target(2 * a0_total) == pytest.approx(2 * level.debt_target(a0_total))
+    assert level.debt_target(2 * a0_total) == pytest.approx(level.debt_target(a0_total))
+    with pytest.raises(ValueError, match="debt_anchor"):
+        TaxParams(debt_anchor="gdp")
+    # the kernel's rule: this year's transfer is (B* - B) / N with B* the share of this year's wealth
+    env = econ_envs.make("taxai-v0", n_households=100)
+    env.reset_batch(seed=0)
+    hh = np.tile([0.7, env.params.labour_share_0], (100, 1))
+    for _ in range(5):
+        st = env.economy.state
+        K, B = st.K, st.B
+        env.step_batch({"government": np.array([[0.1, 0.1, 0.0, 0.0, 0.05]]), "household": hh})
+        expected = (p.debt_share * (K + B) - B) / 100
+        # a levy is capped at cash on hand: households the cap does not bind pay exactly (B* - B) / N
+        tr = env.economy.last.transfer
+        assert np.mean(np.isclose(tr, expected, rtol=1e-9, atol=1e-6)) > 0.5
+        assert np.all(tr >= expected - 1e-6)
+
+
+@pytest.mark.parametrize("anchor", ["wealth", "level"])
+def test_saving_a_little_less_loses_welfare_instead_of_ending_the_world(anchor):
+    """A population saving 0.72 of cash on hand (the steady state needs about 0.84) survives with the
+    wealth-anchored debt target and collapses when households must keep holding a fixed debt."""
+    env = econ_envs.make("taxai-v0", n_households=100, debt_anchor=anchor)
+    env.reset_batch(seed=0)
+    hh = np.tile([0.72, env.params.labour_share_0], (100, 1))
+    years = 0
+    while not env.episode_over and years < 120:
+        env.step_batch({"government": np.zeros((1, 5)), "household": hh})
+        years += 1
+    if anchor == "wealth":
+        assert years == 120 and env.economy.state.K > 0.1 * env.economy.cal.k0 * 100
+    else:
+        assert env.episode_over and years < 60
 
 
 def test_ability_process_moments_and_superstars():
