@@ -16,7 +16,12 @@ the algorithm is built and syncs the weights to the EnvRunners.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -112,6 +117,39 @@ def rule_dataset(
     return np.concatenate(obs_list), np.concatenate(act_list), v
 
 
+def dataset_cache_dir() -> Path:
+    """Where recorded rule datasets are kept: ``$ECON_ENVS_CACHE/bc`` (default ``~/.cache/econ_envs/bc``)."""
+    root = os.environ.get("ECON_ENVS_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "econ_envs")
+    return Path(root) / "bc"
+
+
+def cached_rule_dataset(key: Mapping[str, Any], make: Any, cache: bool = True) -> tuple[np.ndarray, ...]:
+    """``make()`` (a :func:`rule_dataset` call), kept on disk under a hash of ``key`` (JSON-able: everything
+    the data depend on). A corrupt or unreadable cache file is recomputed and replaced, never trusted."""
+    if not cache:
+        return make()
+    blob = json.dumps(key, sort_keys=True, default=repr).encode()
+    path = dataset_cache_dir() / f"{hashlib.sha256(blob).hexdigest()[:24]}.npz"
+    if path.exists():
+        try:
+            with np.load(path) as z:
+                return tuple(z[f"a{i}"] for i in range(int(z["n"])))
+        except Exception:  # noqa: BLE001 - a damaged file is rebuilt below
+            pass
+    data = make()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+    os.close(fd)
+    try:
+        with open(tmp, "wb") as f:
+            np.savez(f, n=len(data), **{f"a{i}": a for i, a in enumerate(data)})
+        os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the whole new one
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return data
+
+
 def behaviour_clone(
     module: Any,
     obs: np.ndarray,
@@ -185,22 +223,33 @@ def bc_warm_start_callback(
     others: Mapping[str, Any] | None = None,
     values: bool = True,
     gamma: float = 0.99,
+    cache: bool = True,
 ) -> type:
     """A callback class cloning the rule into ``module_id`` when the algorithm is built.
 
     ``others``: fixed actions (or callables, e.g. :class:`SwitchingAction`) of the other roles while
     the rule is recorded (see :func:`rule_dataset`). ``values``: warm-start the critic too (the
-    rule's ``values`` or its discounted returns at ``gamma``, the module's discount).
+    rule's ``values`` or its discounted returns at ``gamma``, the module's discount). ``cache``: keep the
+    recorded dataset on disk (:func:`dataset_cache_dir`), so other runs and training seeds of the same
+    economy and rule reuse it (recording the optimal households takes minutes).
     """
     rule_kwargs = dict(rule_kwargs)
     env_config = dict(env_config)
-    others = dict(others or {})
+    others_spec = dict(others or {})
 
     class BCWarmStart(RLlibCallback):
         def on_algorithm_init(self, *, algorithm: Any, **kwargs: Any) -> None:
             rule = load_entry_point(rule_factory)(**rule_kwargs)
-            data = rule_dataset(env_id, env_config, role, rule, steps=steps, episodes=episodes, others=others,
-                                values=values, gamma=gamma)  # fmt: skip
+            others = {k: (v.fresh() if hasattr(v, "fresh") else v) for k, v in others_spec.items()}
+            key = {"env_id": env_id, "env_config": env_config, "role": role, "rule": rule_factory,
+                   "rule_kwargs": rule_kwargs, "steps": steps, "episodes": episodes, "others": others,
+                   "values": values, "gamma": gamma, "version": econ_envs.__version__}  # fmt: skip
+            data = cached_rule_dataset(
+                key,
+                lambda: rule_dataset(env_id, env_config, role, rule, steps=steps, episodes=episodes, others=others,
+                                     values=values, gamma=gamma),
+                cache=cache,
+            )  # fmt: skip
             obs, act = data[0], data[1]
             vals = data[2] if values else None
             space = econ_envs.make(env_id, **env_config).roles[role].action_space
@@ -237,9 +286,20 @@ class SwitchingAction:
         if int(every) < 1:
             raise ValueError(f"every must be a positive number of steps, got {every!r}")
         self.every = int(every)
+        self.seed = seed
+        self.first = None if first is None else np.asarray(first, dtype=np.float64).reshape(-1)
         self.rng = np.random.default_rng(seed)
         self.calls = 0
-        self.action = self.rng.uniform(self.low, self.high) if first is None else np.asarray(first, dtype=np.float64)
+        self.action = self.rng.uniform(self.low, self.high) if first is None else self.first.copy()
+
+    def fresh(self) -> SwitchingAction:
+        """The same behaviour from its first step (a recording must not depend on earlier use)."""
+        return SwitchingAction(self.low, self.high, self.every, self.seed, self.first)
+
+    def __repr__(self) -> str:  # what a dataset cache key needs: everything the actions depend on
+        first = None if self.first is None else self.first.tolist()
+        return (f"SwitchingAction(low={self.low.tolist()}, high={self.high.tolist()}, every={self.every}, "
+                f"seed={self.seed}, first={first})")  # fmt: skip
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         if self.calls and self.calls % self.every == 0:
