@@ -53,7 +53,7 @@ class DPGrid:
     tol_hours: float = 1e-6
     tol_stationary: float = 1e-6
     max_stationary_iterations: int = 3000
-    howard_steps: int = 50
+    howard_steps: int = 10
 
     def __post_init__(self) -> None:
         if not (isinstance(self.n_wealth, int) and 30 <= self.n_wealth <= 5000):
