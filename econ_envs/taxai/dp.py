@@ -28,7 +28,11 @@ wealth derivative V'_a on the grid:
    (a safeguarded regula falsi) to ``tol_hours`` and their values are compared:
    ``V(a, e) = max_hhat Vt(m(a, e, hhat); e) - v(hhat)``.
    Values are compared because the levy cap and non-monotone bracket rates can make
-   the problem non-concave in hours.
+   the problem non-concave in hours. Where the slope is provably non-increasing (monotone
+   marginal tax rates, a non-decreasing consumption function, no binding levy; see
+   :func:`hours_concave`) there is one local maximum, and its root is bracketed by a cell of
+   width 1/1024 found from next year's hours (or the last iterate's) instead of the scan
+   (:func:`warm_hours`): the same root to the same tolerance, with fewer slope evaluations.
 4. ``V_a`` by the envelope theorem, in a form that also holds where the household bunches
    at a kink of the bracket schedule (:func:`marginal_value`).
 

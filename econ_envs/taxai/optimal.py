@@ -41,8 +41,11 @@ class DPGrid:
     Wealth (units of y0, GDP per household) on ``n_wealth`` exponentially spaced points
     from 0 to ``wealth_max`` (first positive point ``wealth_first``); log ability on a
     ``n_ability``-point Rouwenhorst chain plus the super-star node; hours by a
-    ``n_hours``-point search of the slope refined by the Illinois method to ``tol_hours``.
-    ``tol_stationary`` stops the infinite-horizon iteration (policy and value change).
+    ``n_hours``-point search of the slope refined by the Illinois method to ``tol_hours`` (or,
+    where the hours objective has a single local maximum, a search from next year's hours).
+    ``tol_stationary`` stops the infinite-horizon iteration (policy and value change), which
+    runs ``howard_steps`` policy-evaluation steps after each Bellman step and extrapolates the
+    geometric tail of the marginal value (:func:`econ_envs.taxai.dp.stationary`).
     """
 
     n_wealth: int = 100
