@@ -356,6 +356,7 @@ class BestResponse:
     stationary_iterations: int
     seconds: float
     terminal_change: float = 0.0  # last change of the continuation's infinite-horizon iteration
+    terminal_seconds: float = 0.0  # wall time of the continuation's infinite-horizon solve (part of seconds)
 
     @property
     def T(self) -> int:
@@ -651,7 +652,9 @@ def best_response(path: AggregatePath, grid: DPGrid | None = None, params: TaxPa
     cums = np.vstack([path.cums, path.cums[-1:]])
     thr = path.thresholds
     # the continuation only shapes the last years; accept a slowly converging one (its change is recorded)
+    t_term = time.perf_counter()
     term = solve_stationary(prm, grid, chain, wealth, s, envs[T], rates[T], cums[T], thr, strict=False)
+    t_term = time.perf_counter() - t_term
     ne, na = chain.nodes.size, wealth.size
     V = np.empty((T + 1, ne, na))
     Va = np.empty((T + 1, ne, na))
@@ -670,7 +673,7 @@ def best_response(path: AggregatePath, grid: DPGrid | None = None, params: TaxPa
         path=path, grid=grid, wealth=wealth, s=s, chain=chain, V=V, Va=Va, hours=hours, consumption=cons,
         saving=saving, mend=mend, cend=cend, envs=envs, rates=rates, cums=cums, const=const,
         nonmonotone=int(bad), stationary_iterations=term.iterations, seconds=time.perf_counter() - t0,
-        terminal_change=max(term.policy_change, term.value_change),
+        terminal_change=max(term.policy_change, term.value_change), terminal_seconds=t_term,
     )  # fmt: skip
 
 
