@@ -153,7 +153,8 @@ path's years. State: wealth on 100 exponentially spaced points from 0 to 20,000 
 on an 11-node Rouwenhorst chain for the log-AR(1) plus the super-star node (entry and exit
 probabilities as the env's). Savings by the endogenous-grid method (exact on the grid); hours by
 a global search of the objective's slope with Illinois refinement to 1e-6 and value comparison
-(the levy cap and non-monotone bracket rates make the hours problem non-concave); the marginal
+(the levy cap and non-monotone bracket rates make the hours problem non-concave; where it provably
+has one local maximum, the search starts from next year's hours); the marginal
 value of wealth in a form that also holds where households bunch at a bracket kink. Saving is
 capped at the grid's top (binds only for super-stars where beta (1 + r) > 1). Accuracy, measured:
 Euler residuals 10^-5.9 on average (99th percentile 10^-3.5) under U.S. federal brackets; the

@@ -28,7 +28,11 @@ wealth derivative V'_a on the grid:
    (a safeguarded regula falsi) to ``tol_hours`` and their values are compared:
    ``V(a, e) = max_hhat Vt(m(a, e, hhat); e) - v(hhat)``.
    Values are compared because the levy cap and non-monotone bracket rates can make
-   the problem non-concave in hours.
+   the problem non-concave in hours. Where the slope is provably non-increasing (monotone
+   marginal tax rates, a non-decreasing consumption function, no binding levy; see
+   :func:`hours_concave`) there is one local maximum, and its root is bracketed by a cell of
+   width 1/1024 found from next year's hours (or the last iterate's) instead of the scan
+   (:func:`warm_hours`): the same root to the same tolerance, with fewer slope evaluations.
 4. ``V_a`` by the envelope theorem, in a form that also holds where the household bunches
    at a kink of the bracket schedule (:func:`marginal_value`).
 
@@ -442,14 +446,112 @@ def endogenous_grid(Wa, grid, const, mend, cend):
 
 
 @njit(cache=True)
+def hours_concave(env, rates, const):
+    """True if, in this year's environment, the hours objective's slope is non-increasing in hhat
+    wherever the consumption function is non-decreasing and neither the levy nor the m >= 0 floor
+    binds (checked per state in :func:`solve_period`): then it has a single local maximum.
+
+    The slope is u'(c(m)) m_hhat / (1 + tau_c) - chi hhat^eta with m_hhat = w e H (1 - T'(y)),
+    y = w e H hhat + r a. It is non-increasing when 1 - T' is non-negative and non-increasing in y:
+    HSV with tau <= 1 and 0 <= xi <= 1 (and, for r < 0, where y < 0 untaxed would jump to a lower
+    marginal rate, xi = 0 and tau >= 0); brackets with non-decreasing rates in [0, 1].
+    """
+    r = env[E_R]
+    if not r > -1.0:
+        return False
+    if int(const[C_MODE]) == HSV:
+        tau = env[E_TAU]
+        xi = env[E_XI]
+        if not (tau <= 1.0 and 0.0 <= xi <= 1.0):
+            return False
+        if r < 0.0 and (xi > 0.0 or tau < 0.0):
+            return False
+        return True
+    if not const[C_DED] >= 0.0:
+        return False
+    prev = 0.0
+    for k in range(rates.size):
+        if not (prev <= rates[k] <= 1.0):
+            return False
+        prev = rates[k]
+    return True
+
+
+WARM_CELLS = 1024  # hours shares k / WARM_CELLS bracket the slope's root in :func:`warm_hours`
+
+
+@njit(cache=True)
+def warm_hours(h0, a, e, env, rates, cum, thr, mend, cend, const):
+    """Hours share where the slope is non-increasing (a single local maximum, see
+    :func:`hours_concave`). The root is bracketed by the cell [k, k + 1] / WARM_CELLS with
+    slope(k / WARM_CELLS) > 0 >= slope((k + 1) / WARM_CELLS), searched from the guess ``h0``
+    (next year's or the last iterate's policy; outward by doubling, then bisection over
+    cells), and refined by the Illinois method to ``C_TOLH``. The cell is unique, so the result
+    does not depend on the guess (a fixed point of the Bellman operator stays one); corners as in
+    :func:`best_hours`: 0 if the slope at 0 is <= 0, 1 if the slope at 1 is > 0."""
+    n = WARM_CELLS
+    if not (h0 > 0.0):  # also a NaN guess
+        h0 = 0.0
+    k = int(h0 * n)
+    if k > n - 1:
+        k = n - 1
+    g_lo = hours_slope(k / n, a, e, env, rates, cum, thr, mend, cend, const)
+    if g_lo > 0.0:
+        lo = k
+        g_hi = hours_slope((k + 1) / n, a, e, env, rates, cum, thr, mend, cend, const)
+        hi = k + 1
+        step = 1
+        while g_hi > 0.0:  # gallop up
+            if hi == n:
+                return 1.0
+            lo = hi
+            g_lo = g_hi
+            step *= 2
+            hi = lo + step if lo + step < n else n
+            g_hi = hours_slope(hi / n, a, e, env, rates, cum, thr, mend, cend, const)
+    else:
+        if k == 0:
+            return 0.0
+        hi = k
+        g_hi = g_lo
+        lo = k - 1
+        g_lo = hours_slope(lo / n, a, e, env, rates, cum, thr, mend, cend, const)
+        step = 1
+        while g_lo <= 0.0:  # gallop down
+            if lo == 0:
+                return 0.0
+            hi = lo
+            g_hi = g_lo
+            step *= 2
+            lo = hi - step if hi - step > 0 else 0
+            g_lo = hours_slope(lo / n, a, e, env, rates, cum, thr, mend, cend, const)
+    while hi - lo > 1:  # bisect over cells
+        mid = (lo + hi) >> 1
+        g = hours_slope(mid / n, a, e, env, rates, cum, thr, mend, cend, const)
+        if g > 0.0:
+            lo = mid
+            g_lo = g
+        else:
+            hi = mid
+            g_hi = g
+    return slope_root(lo / n, hi / n, g_lo, g_hi, const[C_TOLH], a, e, env, rates, cum, thr, mend, cend, const)
+
+
+@njit(cache=True)
 def solve_period(
-    Vn, Van, P, e_nodes, grid, s, env, rates, cum, thr, const, V, Va, pol_h, pol_c, pol_p, mend, cend
+    Vn, Van, P, e_nodes, grid, s, env, rates, cum, thr, const, V, Va, pol_h, pol_c, pol_p, mend, cend, h_guess
 ):
     """One backward step: next year's (V', V'_a) -> this year's (V, V_a) and policies on the grid.
 
     Writes V, Va, pol_h (hours share), pol_c (consumption, y0 units), pol_p (saving share of
     cash on hand) of shape (n_e, n_a) and the consumption functions (mend, cend) of shape
     (n_e, n_a + 1). Returns the number of non-monotone endogenous points.
+
+    Hours: where the objective provably has a single local maximum in hhat (the year's schedule
+    passes :func:`hours_concave`, the state's consumption function is non-decreasing, and at
+    hhat = 0 neither the levy nor the m >= 0 floor binds, so they bind nowhere), the root of its
+    slope is found from the guess ``h_guess`` (same shape as pol_h; may be pol_h itself) by
+    :func:`warm_hours`; elsewhere by the global scan of :func:`best_hours`.
     """
     ne, na = Vn.shape
     W = np.empty((ne, na))
@@ -459,17 +561,33 @@ def solve_period(
     bad = endogenous_grid(Wa, grid, const, mend, cend)
     ded = const[C_DED]
     mode = int(const[C_MODE])
+    concave = hours_concave(env, rates, const)
+    chi = const[C_CHI]
+    eta = const[C_ETA]
     for i in range(ne):
         e = e_nodes[i]
         me = mend[i]
         ce = cend[i]
         wt = Wt[i]
+        row_ok = concave
+        if row_ok:
+            for k in range(na):
+                if ce[k + 1] < ce[k]:
+                    row_ok = False
+                    break
         for j in range(na):
             a = grid[j]
-            h, f = best_hours(a, e, env, rates, cum, thr, me, ce, grid, s, wt, const)
+            warm = False
+            if row_ok:
+                _, _, mh0 = cash_on_hand(a, e, 0.0, env, rates, cum, thr, ded, mode)
+                warm = mh0 > 0.0
+            if warm:
+                h = warm_hours(h_guess[i, j], a, e, env, rates, cum, thr, me, ce, const)
+            else:
+                h, _ = best_hours(a, e, env, rates, cum, thr, me, ce, grid, s, wt, const)
             m, _, _ = cash_on_hand(a, e, h, env, rates, cum, thr, ded, mode)
-            _, c, ap = vtilde(m, me, ce, grid, s, wt, const)
-            V[i, j] = f
+            v, c, ap = vtilde(m, me, ce, grid, s, wt, const)
+            V[i, j] = v - disutility(h, chi, eta)
             Va[i, j] = marginal_value(a, e, h, c, env, rates, cum, thr, const)
             pol_h[i, j] = h
             pol_c[i, j] = c
@@ -537,17 +655,20 @@ def backward(
 ):
     """Backward induction over the path's years t = T-1 .. 0 from the terminal (VT, VaT).
 
-    V, Va: (T+1, n_e, n_a) (V[T] = VT); policies (T, n_e, n_a); (mend, cend): (T, n_e, n_a+1).
-    Returns the total number of non-monotone endogenous points.
+    V, Va: (T+1, n_e, n_a) (V[T] = VT); policies (T, n_e, n_a) or (T+1, n_e, n_a), then with the
+    terminal hours in pol_h[T]; (mend, cend): (T, n_e, n_a+1). Each year's hours search starts from
+    next year's hours (:func:`solve_period`). Returns the total number of non-monotone endogenous points.
     """
     T = envs.shape[0]
     V[T] = VT
     Va[T] = VaT
     bad = 0
+    no_guess = np.full(VT.shape, np.nan)
     for t in range(T - 1, -1, -1):
+        guess = pol_h[t + 1] if t + 1 < pol_h.shape[0] else no_guess
         bad += solve_period(
             V[t + 1], Va[t + 1], P, e_nodes, grid, s, envs[t], rates[t], cums[t], thr, const,
-            V[t], Va[t], pol_h[t], pol_c[t], pol_p[t], mend[t], cend[t],
+            V[t], Va[t], pol_h[t], pol_c[t], pol_p[t], mend[t], cend[t], guess,
         )  # fmt: skip
     return bad
 
@@ -559,23 +680,38 @@ def stationary(
 ):  # fmt: skip
     """Infinite-horizon solution with a constant environment: time iteration on the
     Bellman/Euler operator (warm-started from V, Va) with ``howard`` policy-evaluation
-    steps after each, until the policies change by less than ``tol`` (hours share and
-    consumption relative to cash) and the value by less than ``tol``. Returns
-    (iterations, last policy change, last value change)."""
+    steps after each, until the policies change by less than ``tol_policy`` (hours share and
+    consumption relative to 1 + consumption) and the value by less than ``tol`` between two
+    consecutive plain iterations. Returns (iterations, last policy change, last value change).
+
+    Extrapolation: time iteration converges geometrically, at a rate close to beta (the
+    consumption function's horizon effect at high wealth; the Howard steps take care of the
+    value's). Once three successive least-squares estimates of that rate from the changes of
+    V_a (relative) agree to within 0.002, V_a is moved to the limit of the geometric sequence,
+    V_a + lambda / (1 - lambda) dV_a. The stopping rule is unchanged: it compares two plain
+    iterations, never an extrapolated one.
+    """
     ne, na = V.shape
     Vn = np.empty((ne, na))
     Van = np.empty((ne, na))
     out = np.empty((ne, na))
+    dprev = np.zeros((ne, na))
     h_old = pol_h.copy()
     c_old = pol_c.copy()
     dp = np.inf
     dv = np.inf
     it = 0
+    last_jump = -10
+    n_rate = 0
+    rate1 = 0.0
+    rate2 = 0.0
     while it < max_iter:
         it += 1
         Vn[:, :] = V
         Van[:, :] = Va
-        solve_period(Vn, Van, P, e_nodes, grid, s, env, rates, cum, thr, const, V, Va, pol_h, pol_c, pol_p, mend, cend)
+        solve_period(
+            Vn, Van, P, e_nodes, grid, s, env, rates, cum, thr, const, V, Va, pol_h, pol_c, pol_p, mend, cend, pol_h
+        )
         dp = 0.0
         for i in range(ne):
             for j in range(na):
@@ -597,8 +733,36 @@ def stationary(
             dh = evaluate_policy(V, P, grid, s, pol_h, pol_c, pol_p, e_nodes, env, rates, cum, thr, const, howard, out)
             if dh > dv:
                 dv = dh
-        if dp < tol_policy and dv < tol:
+        if dp < tol_policy and dv < tol and it - last_jump >= 2:
             break
+        # the geometric rate of V_a's relative changes: <d_n, d_n-1> / <d_n-1, d_n-1>
+        num = 0.0
+        den = 0.0
+        for i in range(ne):
+            for j in range(na):
+                d = (Va[i, j] - Van[i, j]) / Va[i, j] if Va[i, j] > 0.0 else 0.0
+                num += d * dprev[i, j]
+                den += dprev[i, j] * dprev[i, j]
+                dprev[i, j] = d
+        if it - last_jump < 2 or den <= 0.0:
+            n_rate = 0
+            continue
+        rate = num / den
+        if not (0.5 < rate < 0.995):
+            n_rate = 0
+            continue
+        n_rate += 1
+        if n_rate >= 3 and it - last_jump >= 4 and max(rate, rate1, rate2) - min(rate, rate1, rate2) < 0.002:
+            f = rate / (1.0 - rate)
+            for i in range(ne):
+                for j in range(na):
+                    x = Va[i, j] + f * (Va[i, j] - Van[i, j])
+                    lo = 0.1 * Va[i, j]
+                    Va[i, j] = x if x > lo else lo
+            last_jump = it
+            n_rate = 0
+        rate2 = rate1
+        rate1 = rate
     return it, dp, dv
 
 

@@ -41,8 +41,11 @@ class DPGrid:
     Wealth (units of y0, GDP per household) on ``n_wealth`` exponentially spaced points
     from 0 to ``wealth_max`` (first positive point ``wealth_first``); log ability on a
     ``n_ability``-point Rouwenhorst chain plus the super-star node; hours by a
-    ``n_hours``-point search of the slope refined by the Illinois method to ``tol_hours``.
-    ``tol_stationary`` stops the infinite-horizon iteration (policy and value change).
+    ``n_hours``-point search of the slope refined by the Illinois method to ``tol_hours`` (or,
+    where the hours objective has a single local maximum, a search from next year's hours).
+    ``tol_stationary`` stops the infinite-horizon iteration (policy and value change), which
+    runs ``howard_steps`` policy-evaluation steps after each Bellman step and extrapolates the
+    geometric tail of the marginal value (:func:`econ_envs.taxai.dp.stationary`).
     """
 
     n_wealth: int = 100
@@ -53,7 +56,7 @@ class DPGrid:
     tol_hours: float = 1e-6
     tol_stationary: float = 1e-6
     max_stationary_iterations: int = 3000
-    howard_steps: int = 50
+    howard_steps: int = 10
 
     def __post_init__(self) -> None:
         if not (isinstance(self.n_wealth, int) and 30 <= self.n_wealth <= 5000):
@@ -353,6 +356,7 @@ class BestResponse:
     stationary_iterations: int
     seconds: float
     terminal_change: float = 0.0  # last change of the continuation's infinite-horizon iteration
+    terminal_seconds: float = 0.0  # wall time of the continuation's infinite-horizon solve (part of seconds)
 
     @property
     def T(self) -> int:
@@ -648,7 +652,9 @@ def best_response(path: AggregatePath, grid: DPGrid | None = None, params: TaxPa
     cums = np.vstack([path.cums, path.cums[-1:]])
     thr = path.thresholds
     # the continuation only shapes the last years; accept a slowly converging one (its change is recorded)
+    t_term = time.perf_counter()
     term = solve_stationary(prm, grid, chain, wealth, s, envs[T], rates[T], cums[T], thr, strict=False)
+    t_term = time.perf_counter() - t_term
     ne, na = chain.nodes.size, wealth.size
     V = np.empty((T + 1, ne, na))
     Va = np.empty((T + 1, ne, na))
@@ -667,7 +673,7 @@ def best_response(path: AggregatePath, grid: DPGrid | None = None, params: TaxPa
         path=path, grid=grid, wealth=wealth, s=s, chain=chain, V=V, Va=Va, hours=hours, consumption=cons,
         saving=saving, mend=mend, cend=cend, envs=envs, rates=rates, cums=cums, const=const,
         nonmonotone=int(bad), stationary_iterations=term.iterations, seconds=time.perf_counter() - t0,
-        terminal_change=max(term.policy_change, term.value_change),
+        terminal_change=max(term.policy_change, term.value_change), terminal_seconds=t_term,
     )  # fmt: skip
 
 
