@@ -311,7 +311,7 @@ def select(algo: Any, keeper: BestCheckpoint, save: Callable[[Path], Any], verbo
         else:
             verdict = f"the best stays iteration {keeper.iteration} ({keeper.score:.4g} per year)"
         print(f"selection at iteration {algo.iteration}: task reward {res['score']:.4g} ± {res['score_sd']:.2g} per "
-              f"year (mean ± sd over held-out seeds {_seed_text(seeds)}), {res["years"]:.4g} of "
+              f"year (mean ± sd over held-out seeds {_seed_text(seeds)}), {res['years']:.4g} of "
               f"{res['episode_length']} years survived, social welfare {res['social_welfare']:.4g} utils per year; "
               f"{verdict}", flush=True)  # fmt: skip
     return row
