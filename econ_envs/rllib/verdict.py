@@ -152,8 +152,12 @@ def _seeds_text(seeds: list[int]) -> str:
     return ", ".join(str(s) for s in seeds)
 
 
+def _clean(x: float) -> float:
+    return 0.0 if abs(x) < 1e-12 else x  # rounding noise of a difference (7.85e-17) reads as 0
+
+
 def _sd(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.3g}"
+    return "n/a" if x is None else f"{_clean(x):.3g}"
 
 
 def verdict_text(v: dict[str, Any]) -> str:
@@ -174,7 +178,7 @@ def verdict_text(v: dict[str, Any]) -> str:
                   f"| learned | {L['score']:.4g} ± {_sd(L['score_sd'])} | {L['years']:.0f} | | |"]  # fmt: skip
         for b in c["baselines"]:
             lines.append(f"| {b['name']} | {b['score']:.4g} ± {_sd(b['score_sd'])} | {b['years']:.0f} | "
-                         f"{b['mean_difference']:+.3g} ± {_sd(b['sd_difference'])} | **{b['outcome'].upper()}** |")
+                         f"{_clean(b['mean_difference']):+.3g} ± {_sd(b['sd_difference'])} | **{b['outcome'].upper()}** |")
     lines += ["", f"**Rule:** {v['rule']}.", "", f"**Overall:** {v['overall']}"]
     if not v["wins_every_baseline"]:
         if v.get("winning_command"):
