@@ -137,7 +137,8 @@ def taxai_verdict(
         if others["undecided"]:
             parts.append(f"cannot be judged against {', '.join(others['undecided'])} on a single seed")
         overall = (f"The learned government does NOT beat every baseline on the {task} task: with "
-                   f"{main['households'].replace('_', ' ')} households it {'; it '.join(parts)}.")
+                   f"{main['households'].replace('_', ' ')} households (those it trained with) it "
+                   f"{'; it '.join(parts)}.")
     return {
         "task": task, "task_text": task_text, "unit": unit, "n_households": n_households,
         "episode_length_years": episode_length, "experiment": experiment, "checkpoint": checkpoint,
@@ -172,21 +173,22 @@ def verdict_text(v: dict[str, Any]) -> str:
         L = c["learned"]
         lines += ["", f"**With {c['households'].replace('_', ' ')} households** (evaluation seeds "
                       f"{_seeds_text(c['seeds'])}, paired: every government plays the same seeds):", "",
-                  "| government | task reward per year, mean ± sd | years survived (of "
+                  "| government | task reward per year, mean ± sd (ddof=1) | years survived (of "
                   f"{v['episode_length_years']}) | learned - baseline, mean ± sd over the seeds | outcome |",
                   "|---|---|---|---|---|",
                   f"| learned | {L['score']:.4g} ± {_sd(L['score_sd'])} | {L['years']:.0f} | | |"]  # fmt: skip
         for b in c["baselines"]:
-            lines.append(f"| {b['name']} | {b['score']:.4g} ± {_sd(b['score_sd'])} | {b['years']:.0f} | "
-                         f"{_clean(b['mean_difference']):+.3g} ± {_sd(b['sd_difference'])} | **{b['outcome'].upper()}** |")
+            diff = f"{_clean(b['mean_difference']):+.3g} ± {_sd(b['sd_difference'])}"
+            lines.append(f"| {b['name']} | {b['score']:.4g} ± {_sd(b['score_sd'])} | {b['years']:.0f} | {diff} | "
+                         f"**{b['outcome'].upper()}** |")
     lines += ["", f"**Rule:** {v['rule']}.", "", f"**Overall:** {v['overall']}"]
     if not v["wins_every_baseline"]:
         if v.get("winning_command"):
             lines += ["", f"A command that trains a winning government for this task: `{v['winning_command']}`"]
         else:
-            exp = f" ({v['experiment']})" if v.get("experiment") else ""
-            lines += ["", f"No command known to train a winning government for this task is recorded in the "
-                          f"experiment{exp} (its WINNING_COMMAND)."]  # fmt: skip
+            exp = f"experiment {v['experiment']}" if v.get("experiment") else "experiment"
+            lines += ["", f"No command known to train a winning government for this task is recorded: the {exp} "
+                          "sets no WINNING_COMMAND."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
