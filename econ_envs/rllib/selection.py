@@ -200,8 +200,10 @@ class BestCheckpoint:
                 continue
             if not (p / SELECTION_FILE).is_file() or not (p / META_FILE).is_file():
                 if name == BEST_DIR:
-                    raise ValueError(f"best checkpoint: {p} lacks {SELECTION_FILE} or {META_FILE}; it is not a "
-                                     "complete best checkpoint (move it away to start the selection afresh)")
+                    raise ValueError(
+                        f"best checkpoint: {p} lacks {SELECTION_FILE} or {META_FILE}; it is not a "
+                        "complete best checkpoint (move it away to start the selection afresh)"
+                    )
                 shutil.rmtree(p, ignore_errors=True)
                 continue
             info = read_selection(p / SELECTION_FILE)
@@ -250,6 +252,21 @@ class BestCheckpoint:
         shutil.rmtree(old, ignore_errors=True)
         self.info = info
         return True
+
+    def summary(self, every: int) -> dict[str, Any]:
+        """The selection settings and the best checkpoint, for ``train_stats.json``."""
+        info = self.info or {}
+        return {
+            "every": every,
+            "seeds": list(self.seeds),
+            "best_checkpoint": None if self.info is None else str(self.path),
+            "best_iteration": self.iteration,
+            "best_score": self.score,
+            "best_score_sd": info.get("score_sd"),
+            "best_years": info.get("years"),
+            "best_social_welfare": info.get("social_welfare"),
+            "log": str(self.csv_path),
+        }
 
     # ------------------------------------------------------------------ selection.csv
     def log(self, row: dict[str, Any]) -> None:

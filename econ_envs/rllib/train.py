@@ -209,6 +209,10 @@ def plot_training(rows: list[dict[str, Any]], out_dir: Path, title: str) -> list
 
 # ------------------------------------------------------------------------------ the training loop
 RUN_FILE = "run.json"
+TRAINING_SEEDS_NOTE = (
+    "first-episode seeds of the training economies (the experiment's seed, --set seed=S, through "
+    "AlgorithmConfig.debugging(seed=S)); later episodes continue each economy's random stream"
+)
 LOCK_FILE = ".lock"
 KEEP_CHECKPOINTS = 3
 LOCK_WAIT_S = 120.0
@@ -357,8 +361,9 @@ def train(
         raise ValueError(f"checkpoint_every must be >= 1, got {checkpoint_every}")
     if stop_iters is not None and stop_iters < 1:
         raise ValueError(f"--stop-iters must be >= 1, got {stop_iters}")
-    if select_every is not None and (isinstance(select_every, bool) or not isinstance(select_every, int)
-                                     or select_every < 1):
+    if select_every is not None and (
+        isinstance(select_every, bool) or not isinstance(select_every, int) or select_every < 1
+    ):
         raise ValueError(f"--select-every must be an integer >= 1, got {select_every!r}")
     overrides = dict(overrides or {})
     exp_dir = out_dir / name
@@ -391,14 +396,17 @@ def train(
         if stored_sel is not None:
             given = (select_every, None if select_seeds is None else parse_seeds(select_seeds))
             if (given[0] is not None and given[0] != stored_sel["every"]) or (
-                    given[1] is not None and list(given[1]) != stored_sel["seeds"]):
+                given[1] is not None and list(given[1]) != stored_sel["seeds"]
+            ):
                 raise ValueError(f"--resume: the run selects every {stored_sel['every']} iterations on seeds "
                                  f"{stored_sel['seeds']} (recorded in {trial_dir / RUN_FILE}); leave --select-every "
                                  "and --select-seeds out to resume")  # fmt: skip
             select_every, select_seeds = int(stored_sel["every"]), list(stored_sel["seeds"])
         elif select_every is not None or select_seeds is not None:
-            raise ValueError(f"--resume: {trial_dir} was started without --select-every; model selection cannot "
-                             "start halfway through a run (its earlier iterations were never scored)")
+            raise ValueError(
+                f"--resume: {trial_dir} was started without --select-every; model selection cannot "
+                "start halfway through a run (its earlier iterations were never scored)"
+            )
     elif select_every is None:  # the experiment's own default, if it has one
         select_every, select_seeds = _experiment_selection(config, select_seeds)
         if select_every is None and select_seeds is not None:
@@ -465,8 +473,11 @@ def train(
             })  # fmt: skip
 
         if verbose and keeper is not None and keeper.info is not None:
-            print(f"best checkpoint so far: iteration {keeper.iteration}, task reward {keeper.score:.4g} per year "
-                  f"on held-out seeds {list(keeper.seeds)} (kept; a later iteration must beat it)", flush=True)
+            print(
+                f"best checkpoint so far: iteration {keeper.iteration}, task reward {keeper.score:.4g} per year "
+                f"on held-out seeds {list(keeper.seeds)} (kept; a later iteration must beat it)",
+                flush=True,
+            )
 
         def save() -> str:
             path = save_to(trial_dir / checkpoint_name(algo.iteration))
@@ -527,18 +538,9 @@ def train(
         "checkpoint": checkpoint,
         "checkpoints": [str(p) for _, p in list_checkpoints(trial_dir)],
         "training_seeds": train_seeds,
-        "training_seeds_note": "first-episode seeds of the training economies (the experiment's seed, --set "
-                               "seed=S, through AlgorithmConfig.debugging(seed=S)); later episodes continue "
-                               "each economy's random stream",
+        "training_seeds_note": TRAINING_SEEDS_NOTE,
         "evaluation_seeds_start": EVAL_SEED0,
-        "selection": None if keeper is None else {
-            **selection_cfg, "best_checkpoint": None if keeper.info is None else str(keeper.path),
-            "best_iteration": keeper.iteration, "best_score": keeper.score,
-            "best_score_sd": None if keeper.info is None else keeper.info.get("score_sd"),
-            "best_years": None if keeper.info is None else keeper.info.get("years"),
-            "best_social_welfare": None if keeper.info is None else keeper.info.get("social_welfare"),
-            "log": str(keeper.csv_path),
-        },
+        "selection": None if keeper is None else keeper.summary(select_every),
         **summarize_progress(rows),
     }
     write_json_atomic(out_dir / "train_stats.json", json.loads(json.dumps(stats, default=_json_default)))

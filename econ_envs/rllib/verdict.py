@@ -105,8 +105,10 @@ def taxai_verdict(
             if gov == "learned":
                 continue
             if sorted(recs) != seeds:
-                raise ValueError(f"verdict: baseline {gov!r} with {hh} households was played on seeds {sorted(recs)}, "
-                                 f"the learned government on {seeds}; the comparison needs the same seeds")
+                raise ValueError(
+                    f"verdict: baseline {gov!r} with {hh} households was played on seeds {sorted(recs)}, "
+                    f"the learned government on {seeds}; the comparison needs the same seeds"
+                )
             base = [recs[s]["task_reward_per_year"] for s in seeds]
             bm, bsd = _mean_sd(base)
             entry["baselines"].append({
@@ -124,8 +126,10 @@ def taxai_verdict(
     wins_all = bool(outcomes) and len(wins) == len(outcomes)
     n = len(main["seeds"])
     if wins_all:
-        overall = (f"The learned government beats every baseline ({', '.join(wins)}) on the {task} task with "
-                   f"{main['households'].replace('_', ' ')} households, by more than the spread over {n} seeds.")
+        overall = (
+            f"The learned government beats every baseline ({', '.join(wins)}) on the {task} task with "
+            f"{main['households'].replace('_', ' ')} households, by more than the spread over {n} seeds."
+        )
     else:
         parts = []
         if wins:
@@ -136,9 +140,11 @@ def taxai_verdict(
             parts.append(f"ties with {', '.join(others['tie'])} (within the seeds' spread)")
         if others["undecided"]:
             parts.append(f"cannot be judged against {', '.join(others['undecided'])} on a single seed")
-        overall = (f"The learned government does NOT beat every baseline on the {task} task: with "
-                   f"{main['households'].replace('_', ' ')} households (those it trained with) it "
-                   f"{'; it '.join(parts)}.")
+        overall = (
+            f"The learned government does NOT beat every baseline on the {task} task: with "
+            f"{main['households'].replace('_', ' ')} households (those it trained with) it "
+            f"{'; it '.join(parts)}."
+        )
     return {
         "task": task, "task_text": task_text, "unit": unit, "n_households": n_households,
         "episode_length_years": episode_length, "experiment": experiment, "checkpoint": checkpoint,
@@ -179,8 +185,10 @@ def verdict_text(v: dict[str, Any]) -> str:
                   f"| learned | {L['score']:.4g} ± {_sd(L['score_sd'])} | {L['years']:.0f} | | |"]  # fmt: skip
         for b in c["baselines"]:
             diff = f"{_clean(b['mean_difference']):+.3g} ± {_sd(b['sd_difference'])}"
-            lines.append(f"| {b['name']} | {b['score']:.4g} ± {_sd(b['score_sd'])} | {b['years']:.0f} | {diff} | "
-                         f"**{b['outcome'].upper()}** |")
+            lines.append(
+                f"| {b['name']} | {b['score']:.4g} ± {_sd(b['score_sd'])} | {b['years']:.0f} | {diff} | "
+                f"**{b['outcome'].upper()}** |"
+            )
     lines += ["", f"**Rule:** {v['rule']}.", "", f"**Overall:** {v['overall']}"]
     if not v["wins_every_baseline"]:
         if v.get("winning_command"):

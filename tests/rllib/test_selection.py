@@ -57,8 +57,9 @@ def test_a_swap_killed_halfway_recovers_the_best_complete_candidate(tmp_path):
     # killed between `best -> best.old` and `best.new -> best`: only .old (score 3) and a newer .new (score 4)
     (tmp_path / BEST_DIR).rename(tmp_path / "best.old")
     _fake_save(tmp_path / "best.new")
-    (tmp_path / "best.new" / SELECTION_FILE).write_text(json.dumps(
-        {"format": "econ_envs.selection/1", "iteration": 3, "score": 4.0, "seeds": list(SEEDS)}))
+    (tmp_path / "best.new" / SELECTION_FILE).write_text(
+        json.dumps({"format": "econ_envs.selection/1", "iteration": 3, "score": 4.0, "seeds": list(SEEDS)})
+    )
     rec = BestCheckpoint(tmp_path, SEEDS)
     assert rec.iteration == 3 and rec.score == 4.0
     assert sorted(p.name for p in tmp_path.iterdir()) == [BEST_DIR]
@@ -184,7 +185,14 @@ def test_training_keeps_the_best_checkpoint_and_resume_keeps_its_score(ray_sessi
     info = json.loads((trial / BEST_DIR / SELECTION_FILE).read_text())
     assert info["iteration"] == sel["best_iteration"] and len(info["per_seed"]) == 2
     meta = json.loads((trial / BEST_DIR / META_FILE).read_text())
-    assert meta["iteration"] == sel["best_iteration"]  # the checkpoint is the scored model's
+    assert meta["iteration"] == sel["best_iteration"]
+    # the checkpoint holds the very modules that were scored: played again, they score the same
+    from econ_envs.rllib.checkpoints import checkpoint_config
+    from econ_envs.rllib.evaluate import load_policies, taxai_selection_score
+
+    config, iteration = checkpoint_config(trial / BEST_DIR)
+    again = taxai_selection_score(load_policies(trial / BEST_DIR, config, iteration), [1001, 1002])
+    assert again["score"] == pytest.approx(info["score"], rel=1e-9)
     results = [json.loads(line) for line in (trial / "result.json").read_text().splitlines()]
     assert [r["selection"]["score"] for r in results] == pytest.approx(scores)
     # a best score no later iteration can reach: resuming must keep it, not start afresh
