@@ -233,3 +233,22 @@ def test_an_experiment_file_can_ask_for_selection(tmp_path):
     exp.write_text("from rllib_configs.taxai_dsmfg import build\nSELECTION = {'every': 0}\n")
     with pytest.raises(ValueError, match=r"SELECTION\['every'\] must be an integer >= 1"):
         _experiment_selection(str(exp), None)
+
+
+def test_a_resume_drops_the_selection_rows_it_trains_again(tmp_path):
+    keeper = BestCheckpoint(tmp_path, SEEDS)
+    for it in (1, 2, 3, 4):
+        keeper.log({"iteration": it, "score": float(it), "best_score": float(it), "best_iteration": it})
+    keeper.truncate(2)
+    assert [int(r["iteration"]) for r in _read_csv(tmp_path / "selection.csv")] == [1, 2]
+    keeper.log({"iteration": 3, "score": 0.5})
+    assert [r["score"] for r in _read_csv(tmp_path / "selection.csv")] == ["1.0", "2.0", "0.5"]
+
+
+def test_families_without_selection_are_named():
+    from econ_envs.rllib.selection import family_scorer
+
+    for env_id, family in (("monetary-v0", "monetary"), ("econ_envs/Monetary-CentralBank-v0", "monetary"),
+                           ("meanfield/lq-v0", "meanfield"), ("rbc-v0", "rbc")):  # fmt: skip
+        with pytest.raises(ValueError, match=f"not available for the {family} family"):
+            family_scorer(env_id)
