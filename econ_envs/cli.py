@@ -7,7 +7,7 @@ econ-envs rollout ENV_ID --replicas B --episodes E --out DIR [--policy NAME] [--
 econ-envs train CONFIG [--set key=value] [--address ADDR] [--num-env-runners N]
                        [--num-gpus-per-learner G] [--stop-iters N] [--out DIR] [--resume] [--wandb] [--evaluate K]
                        [--select-every N] [--select-seeds S1,S2,...]
-econ-envs evaluate CHECKPOINT [--episodes K] [--out DIR]
+econ-envs evaluate CHECKPOINT|RUN_FOLDER [--episodes K] [--out DIR]
 econ-envs export-weights CHECKPOINT OUT
 econ-envs exploitability CHECKPOINT [--seeds N] [--n-households N] [--years T] [--out DIR]
 econ-envs best-response CHECKPOINT --role ROLE [--iters N] [--episodes K] [--deviators one|all]
