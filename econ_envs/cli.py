@@ -6,7 +6,8 @@ econ-envs bench ENV_ID --agents N [--replicas B] [--steps K] [--repeats R] [--po
 econ-envs rollout ENV_ID --replicas B --episodes E --out DIR [--policy NAME] [--seed S] [--set key=value ...]
 econ-envs train CONFIG [--set key=value] [--address ADDR] [--num-env-runners N]
                        [--num-gpus-per-learner G] [--stop-iters N] [--out DIR] [--resume] [--wandb] [--evaluate K]
-econ-envs evaluate CHECKPOINT [--episodes K] [--out DIR]
+                       [--select-every N] [--select-seeds S1,S2,...]
+econ-envs evaluate CHECKPOINT|RUN_FOLDER [--episodes K] [--out DIR]
 econ-envs export-weights CHECKPOINT OUT
 econ-envs exploitability CHECKPOINT [--seeds N] [--n-households N] [--years T] [--out DIR]
 econ-envs best-response CHECKPOINT --role ROLE [--iters N] [--episodes K] [--deviators one|all]
@@ -138,6 +139,8 @@ def _train_and_report(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         wandb=args.wandb,
         verbose=0 if args.quiet else 1,
+        select_every=args.select_every,
+        select_seeds=args.select_seeds,
     )
     keys = ("config", "iterations", "episode_return_mean_last", "episode_return_mean_best", "wall_time_s", "checkpoint")
     print(json.dumps({k: stats.get(k) for k in keys}))
@@ -150,14 +153,32 @@ def _train_and_report(args: argparse.Namespace) -> int:
         if not stats.get("checkpoint"):
             raise ValueError("--evaluate: the run wrote no checkpoint to evaluate")
         # the config that trained the checkpoint is rebuilt here, so only its modules are loaded
-        # (no second algorithm build: that would take longer than the whole quickstart's training)
-        algo_config, _ = rllib_configs.build(args.config, **parse_assignments(args.set))
-        print(f"evaluating {stats['checkpoint']} and the baselines on {args.evaluate} seeds", flush=True)
-        summary = evaluate(stats["checkpoint"], episodes=args.evaluate, out=out_dir / "evaluation",
-                           config=algo_config, iteration=stats["iterations"])  # fmt: skip
-        print(open(Path(summary["out"]) / "comparison.md").read())
-        print(f"wrote the comparison with the baselines in {summary['out']}")
+        # (no second algorithm build: that would take longer than the whole quickstart's training);
+        # the run's own settings (also on --resume, where --set is left out) come from train_stats
+        algo_config, _ = rllib_configs.build(args.config, **stats["overrides"])
+        checkpoint, iteration = stats["checkpoint"], stats["iterations"]
+        sel = stats.get("selection") or {}
+        if sel.get("best_checkpoint"):
+            checkpoint, iteration = sel["best_checkpoint"], sel["best_iteration"]
+            which = (f"the best checkpoint (iteration {iteration} of {stats['iterations']}: task reward "
+                     f"{sel['best_score']:.4g} per year on held-out seeds {sel['seeds']})")  # fmt: skip
+        else:
+            which = f"the last checkpoint (iteration {iteration}; no --select-every, so no best one was kept)"
+        print(f"evaluating {which}, {checkpoint}, and the baselines on {args.evaluate} evaluation seeds "
+              f"(from 10000)", flush=True)  # fmt: skip
+        summary = evaluate(checkpoint, episodes=args.evaluate, out=out_dir / "evaluation",
+                           config=algo_config, iteration=iteration)  # fmt: skip
+        _print_results(summary)
     return 0
+
+
+def _print_results(summary: dict) -> None:
+    print(open(Path(summary["out"]) / "comparison.md").read())
+    print(f"wrote the comparison with the baselines in {summary['out']}")
+    if "verdict" in summary:
+        v = summary["verdict"]
+        print(v["markdown"])
+        print(f"wrote verdict.json and verdict.md in {', '.join(v['written_to'])}")
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -165,7 +186,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from econ_envs.rllib.evaluate import evaluate
 
     summary = evaluate(args.checkpoint, episodes=args.episodes, out=args.out, households=args.households)
-    print(open(Path(summary["out"]) / "comparison.md").read())
+    _print_results(summary)
     out = Path(summary["out"])
     written = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir())
     print(f"results in {out}: {', '.join(written)}")
@@ -330,14 +351,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
     p.add_argument("--wandb", action="store_true", help="also log to Weights & Biases (offline without a network)")
     p.add_argument("--evaluate", type=int, default=0, metavar="K",
-                   help="afterwards, play the final checkpoint and the baselines for K episodes")  # fmt: skip
+                   help="afterwards, play the best checkpoint (with --select-every; else the last) and the "
+                   "baselines for K episodes, and print a verdict (taxai)")  # fmt: skip
+    p.add_argument("--select-every", type=int, default=None, metavar="N",
+                   help="every N iterations and at the end, score the modules deterministically on held-out seeds "
+                   "and keep the best checkpoint in the run's best/ folder")  # fmt: skip
+    p.add_argument("--select-seeds", default=None, metavar="S1,S2,...",
+                   help="held-out seeds of --select-every (default 1001-1005; below 10000, not training seeds)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_train)
 
     from econ_envs.rllib.checkpoints import TRUST_NOTE
 
     p = sub.add_parser("evaluate", help="play a checkpoint and the baselines on the same seeds", epilog=TRUST_NOTE)
-    p.add_argument("checkpoint", help="an RLlib checkpoint folder or an `export-weights` folder")
+    p.add_argument("checkpoint", help="an RLlib checkpoint folder, an `export-weights` folder, or a run folder of "
+                   "`econ-envs train` (its best checkpoint when it kept one, else its latest)")
     p.add_argument("--episodes", type=int, default=5)
     p.add_argument("--out", default=None)
     p.add_argument("--households", default=None, choices=["optimal"],

@@ -2,6 +2,12 @@
 
 ``econ-envs train NAME [--set key=value ...]`` and ``scripts/train.py NAME`` look the
 experiment up here; ``--set`` values are passed to ``build`` as keyword arguments.
+
+Optional module attributes: ``SELECTION = {"every": N, "seeds": [...]}`` (keep the best checkpoint
+on held-out seeds, as ``train --select-every N``; see :mod:`econ_envs.rllib.selection`) and
+``WINNING_COMMAND = "econ-envs train ..."`` (a command known to train a government that beats every
+baseline on the experiment's task; a taxai verdict that is not a win points to it, see
+:mod:`econ_envs.rllib.verdict`).
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,23 @@ def load_policies(checkpoint: str | Path, config: Any, iteration: int) -> Checkp
     except Exception as exc:  # corrupt or incompatible checkpoint: say so plainly
         raise ValueError(f"could not restore the modules in {module_dir}: {type(exc).__name__}: {exc}") from exc
     return CheckpointPolicies(config, modules, iteration)
+
+
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Run the modules' small forward passes (one per role and year) on one torch thread.
+
+    A 64-unit MLP on 100 households gains nothing from more threads, and on a busy machine their
+    contention is ruinous: a 300-year taxai episode with 100 households took 0.3 s on one thread
+    against 6-17 s on two (2-core machine shared with other jobs)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def module_actor(module: Any, space: Any) -> Callable[[np.ndarray], np.ndarray]:
@@ -267,7 +285,56 @@ def _taxai_actors(spec: tuple, env: Any) -> tuple[dict[str, Callable], Callable]
     return {"government": gov, "household": hh}, reset
 
 
-def evaluate_taxai(algo: Any, episodes: int, out_dir: Path, optimal: bool = False) -> list[dict[str, Any]]:
+def taxai_selection_score(algo: Any, seeds: list[int], progress: Progress | None = None) -> dict[str, Any]:
+    """The deterministic score of a taxai algorithm's own profile on ``seeds`` (model selection).
+
+    Plays the algorithm's government (learned, or its rule module) with its households (the learned
+    ones; the rule module; for the planner view its rule households) with the mean actions, exactly as
+    :func:`evaluate_taxai` plays the ``learned`` row, one episode per seed. ``score`` = the
+    government's task reward per year played (collapse penalty included), mean over the seeds.
+    """
+    from econ_envs.taxai import policies as P
+
+    cfg = algo.config
+    env_config = dict(cfg.env_config)
+    if cfg.env == "econ_envs/TaxAI-Planner-v0":
+        hh_name = env_config.pop("household_policy", "buffer_stock")
+        hh_name = hh_name if hh_name in P.HOUSEHOLD_RULES else "buffer_stock"
+    else:
+        hh_name = "learned"
+    gov_module, hh_module = taxai_modules(algo)
+    spec = ("learned", gov_module, hh_name, hh_module)
+    env = econ_envs.make("taxai-v0", **env_config)
+    actors, reset = _taxai_actors(spec, env)
+    per_seed = []
+    for seed in seeds:
+        with one_torch_thread():
+            rows, returns, reason = play("taxai-v0", env_config, actors, int(seed), reset_hook=reset)
+        per_seed.append({
+            "seed": int(seed), "years": len(rows), "task_reward_per_year": returns["government"] / len(rows),
+            "social_welfare": float(np.mean([r["social_welfare"] for r in rows])),
+            "collapsed": reason.startswith("terminated"),
+        })  # fmt: skip
+        if progress is not None:
+            progress.advance(note=f"seed {seed}: {len(rows)} years")
+    score, score_sd = _stats([e["task_reward_per_year"] for e in per_seed])
+    return {
+        "score": score, "score_sd": score_sd,
+        "years": float(np.mean([e["years"] for e in per_seed])),
+        "social_welfare": float(np.mean([e["social_welfare"] for e in per_seed])),
+        "collapsed": float(np.mean([e["collapsed"] for e in per_seed])),
+        "episode_length": int(env.params.episode_length), "task": env.params.task, "per_seed": per_seed,
+    }  # fmt: skip
+
+
+def evaluate_taxai(
+    algo: Any, episodes: int, out_dir: Path, optimal: bool = False, per_seed: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Every (government, households) case on seeds ``EVAL_SEED0 + k``; one row each, mean and sd over seeds.
+
+    ``per_seed``: a list that receives one record per episode (government, households, seed, task
+    reward per year, years, social welfare, collapsed), for verdicts judged on the paired seeds.
+    """
     base, cases = _taxai_cases(algo, optimal)
     task = base.get("task", "gdp")
     rows_out = []
@@ -282,12 +349,18 @@ def evaluate_taxai(algo: Any, episodes: int, out_dir: Path, optimal: bool = Fals
         for k in range(episodes):
             seed = EVAL_SEED0 + k
             bar.update(bar.done, note=f"playing {gov_name} / {hh_name}, seed {seed}")
-            rows, returns, reason = play(env_id, env_config, actors, seed, reset_hook=reset)
+            with one_torch_thread():
+                rows, returns, reason = play(env_id, env_config, actors, seed, reset_hook=reset)
             bar.advance(note=f"{gov_name} / {hh_name}: {len(rows)} years")
             write_history(rows, hist_dir / f"{gov_name}__{hh_name}__seed{seed}.csv")
             if k == 0:
                 trajectories[f"{gov_name} / {hh_name}"] = [r["gdp_per_household"] for r in rows]
             agg = {key: float(np.mean([r[key] for r in rows])) for key in rows[0] if key != "step"}
+            if per_seed is not None:
+                per_seed.append({"government": gov_name, "households": hh_name, "seed": seed, "years": len(rows),
+                                 "task_reward_per_year": returns["government"] / len(rows),
+                                 "social_welfare": agg["social_welfare"],
+                                 "collapsed": reason.startswith("terminated")})  # fmt: skip
             per_ep.append(
                 {
                     "years": len(rows),
@@ -523,6 +596,13 @@ def evaluate(
         raise ValueError(f"--episodes must be >= 1, got {episodes}")
     if (config is None) != (iteration is None):
         raise ValueError("evaluate: give both config and iteration (the trained config) or neither")
+    note = None
+    if config is None:  # a run folder plays its best checkpoint (else its latest); see selection.py
+        from econ_envs.rllib.selection import resolve_for_evaluation
+
+        checkpoint, note, _ = resolve_for_evaluation(checkpoint)
+        if note:
+            print(note, flush=True)
     algo = load_checkpoint(checkpoint) if config is None else load_policies(checkpoint, config, iteration)
     try:
         env_id = algo.config.env
@@ -530,17 +610,64 @@ def evaluate(
             raise ValueError(f"no evaluator for {env_id!r}; known: {sorted(EVALUATORS)}")
         out_dir = Path(out) if out is not None else Path(checkpoint).parent / "evaluation"
         out_dir.mkdir(parents=True, exist_ok=True)
+        per_seed: list[dict[str, Any]] | None = None
         if households is not None:
             if households != "optimal" or EVALUATORS[env_id] is not evaluate_taxai:
                 raise ValueError(f"--households: only 'optimal', for tax-economy checkpoints (got {households!r})")
-            rows = evaluate_taxai(algo, episodes, out_dir, optimal=True)
+            per_seed = []
+            rows = evaluate_taxai(algo, episodes, out_dir, optimal=True, per_seed=per_seed)
+        elif EVALUATORS[env_id] is evaluate_taxai:
+            per_seed = []
+            rows = evaluate_taxai(algo, episodes, out_dir, per_seed=per_seed)
         else:
             rows = EVALUATORS[env_id](algo, episodes, out_dir)
         write_table(rows, out_dir, CAPTIONS[env_id](algo, episodes) if env_id in CAPTIONS else "")
-        summary = {"checkpoint": str(checkpoint), "env": env_id, "episodes": episodes, "rows": rows}
+        summary: dict[str, Any] = {"checkpoint": str(checkpoint), "env": env_id, "episodes": episodes, "rows": rows}
+        if note:
+            summary["checkpoint_note"] = note
+        if per_seed is not None:
+            summary["per_seed"] = per_seed
         with open(out_dir / "evaluation.json", "w") as f:
             json.dump(summary, f, indent=2, default=lambda o: None if isinstance(o, float) and math.isnan(o) else o)
+        if per_seed and any(r["government"] == "learned" for r in per_seed):
+            summary["verdict"] = _taxai_verdict(algo, per_seed, Path(checkpoint), out_dir)
         summary["out"] = str(out_dir)
         return summary
     finally:
         algo.stop()
+
+
+def _taxai_verdict(algo: Any, per_seed: list[dict[str, Any]], checkpoint: Path, out_dir: Path) -> dict[str, Any]:
+    """The verdict of a taxai evaluation (:mod:`econ_envs.rllib.verdict`), written to ``out_dir`` and, when the
+    checkpoint lies in a run folder of ``econ-envs train``, to that run folder too."""
+    from econ_envs.rllib.verdict import task_unit, taxai_verdict, write_verdict
+
+    p = econ_envs.make("taxai-v0", **_taxai_cases(algo)[0]).params
+    experiment, command = _experiment_and_winning_command(checkpoint)
+    v = taxai_verdict(per_seed, task=p.task, task_text=_taxai_task(p), unit=task_unit(p.task, p.gdp_reward),
+                      n_households=p.n_households, episode_length=p.episode_length, experiment=experiment,
+                      winning_command=command, checkpoint=str(checkpoint))  # fmt: skip
+    dirs = [out_dir]
+    if (checkpoint.parent / "run.json").is_file() and checkpoint.parent.resolve() != out_dir.resolve():
+        dirs.append(checkpoint.parent)
+    v["markdown"] = write_verdict(v, *dirs)
+    v["written_to"] = [str(d) for d in dirs]
+    return v
+
+
+def _experiment_and_winning_command(checkpoint: Path) -> tuple[str | None, str | None]:
+    """(experiment, its ``WINNING_COMMAND`` or None) recorded with a checkpoint of ``econ-envs train``."""
+    from econ_envs.rllib.checkpoints import META_FILE, checkpoint_meta
+
+    if not (checkpoint / META_FILE).is_file():
+        return None, None
+    experiment = checkpoint_meta(checkpoint)["experiment"]
+    try:
+        import rllib_configs
+
+        command = getattr(rllib_configs.load(experiment), "WINNING_COMMAND", None)
+    except (ImportError, ValueError):  # the experiment file moved or is gone: no pointer to give
+        return experiment, None
+    if command is not None and not isinstance(command, str):
+        raise ValueError(f"experiment {experiment!r}: WINNING_COMMAND must be a string, got {command!r}")
+    return experiment, command

@@ -8,7 +8,10 @@
   (``tensorboard --logdir OUT``; see :mod:`econ_envs.rllib.runlog`), and
   ``checkpoint_<iteration>`` folders (the last three; each written atomically with
   ``econ_envs_checkpoint.json``, never over an existing one; see :mod:`econ_envs.rllib.checkpoints`);
-* ``train_stats.json`` - settings, versions, iterations, wall time, last and best
+* with ``--select-every N``: ``best/`` (the checkpoint that scored best on the held-out seeds, with
+  ``selection.json``) and ``selection.csv``, and ``selection/*`` columns in the result rows (see
+  :mod:`econ_envs.rllib.selection`);
+* ``train_stats.json`` - settings, training seeds, versions, iterations, wall time, last and best
   returns per module, economy metrics, the last checkpoint, and where a resume started;
 * ``training_curves.png`` - return, per-module losses and entropy, economy metrics;
 * ``agent_rewards.png`` - episode return per module over training.
@@ -34,6 +37,7 @@ import math
 import os
 import platform
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +209,10 @@ def plot_training(rows: list[dict[str, Any]], out_dir: Path, title: str) -> list
 
 # ------------------------------------------------------------------------------ the training loop
 RUN_FILE = "run.json"
+TRAINING_SEEDS_NOTE = (
+    "first-episode seeds of the training economies (the experiment's seed, --set seed=S, through "
+    "AlgorithmConfig.debugging(seed=S)); later episodes continue each economy's random stream"
+)
 LOCK_FILE = ".lock"
 KEEP_CHECKPOINTS = 3
 LOCK_WAIT_S = 120.0
@@ -304,12 +312,20 @@ def train(
     checkpoint_every: int = 5,
     wandb: bool = False,
     verbose: int = 1,
+    select_every: int | None = None,
+    select_seeds: str | Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """Train ``config`` (an ``rllib_configs`` name or a path); return ``train_stats`` (see the module docstring).
 
     With ``resume``, the latest run in the output folder continues from its latest complete
     checkpoint, with the experiment settings recorded in its ``run.json``; results logged after that
     checkpoint (by the run that was killed) are moved to ``discarded_results.json`` and trained again.
+
+    ``select_every`` (N) and ``select_seeds`` (held-out seeds, default
+    :data:`econ_envs.rllib.selection.DEFAULT_SELECT_SEEDS`): every N iterations and after the last,
+    score the current modules deterministically on those seeds and keep the best-scoring checkpoint
+    in the run's ``best/`` (:mod:`econ_envs.rllib.selection`). An experiment file may set
+    ``SELECTION = {"every": N, "seeds": [...]}``; the arguments override it.
     """
     import ray
 
@@ -326,7 +342,16 @@ def train(
         write_json_atomic,
     )
     from econ_envs.rllib.env import register_economies
+    from econ_envs.rllib.evaluate import EVAL_SEED0
     from econ_envs.rllib.runlog import RunLog
+    from econ_envs.rllib.selection import (
+        BestCheckpoint,
+        check_seeds,
+        family_scorer,
+        parse_seeds,
+        select,
+        training_seeds,
+    )
 
     name = Path(config).stem
     experiment = str(Path(config).resolve()) if Path(config).suffix == ".py" else config
@@ -336,6 +361,10 @@ def train(
         raise ValueError(f"checkpoint_every must be >= 1, got {checkpoint_every}")
     if stop_iters is not None and stop_iters < 1:
         raise ValueError(f"--stop-iters must be >= 1, got {stop_iters}")
+    if select_every is not None and (
+        isinstance(select_every, bool) or not isinstance(select_every, int) or select_every < 1
+    ):
+        raise ValueError(f"--select-every must be an integer >= 1, got {select_every!r}")
     overrides = dict(overrides or {})
     exp_dir = out_dir / name
     resumed_from: dict[str, Any] | None = None
@@ -363,10 +392,36 @@ def train(
             num_gpus_per_learner = run.get("scaling", {}).get("num_gpus_per_learner")
         if stop_iters is None and run.get("stop_iters") is not None:
             stop_iters = int(run["stop_iters"])
+        stored_sel = run.get("selection")
+        if stored_sel is not None:
+            given = (select_every, None if select_seeds is None else parse_seeds(select_seeds))
+            if (given[0] is not None and given[0] != stored_sel["every"]) or (
+                given[1] is not None and list(given[1]) != stored_sel["seeds"]
+            ):
+                raise ValueError(f"--resume: the run selects every {stored_sel['every']} iterations on seeds "
+                                 f"{stored_sel['seeds']} (recorded in {trial_dir / RUN_FILE}); leave --select-every "
+                                 "and --select-seeds out to resume")  # fmt: skip
+            select_every, select_seeds = int(stored_sel["every"]), list(stored_sel["seeds"])
+        elif select_every is not None or select_seeds is not None:
+            raise ValueError(
+                f"--resume: {trial_dir} was started without --select-every; model selection cannot "
+                "start halfway through a run (its earlier iterations were never scored)"
+            )
+    elif select_every is None:  # the experiment's own default, if it has one
+        select_every, select_seeds = _experiment_selection(config, select_seeds)
+        if select_every is None and select_seeds is not None:
+            raise ValueError("--select-seeds needs --select-every N (how often to score the held-out seeds)")
     algo_config, stop = rllib_configs.build(config, **overrides)
     algo_config = apply_scaling(algo_config, num_env_runners, num_gpus_per_learner)
     if stop_iters is not None:
         stop = {**stop, "training_iteration": stop_iters}
+    train_seeds = training_seeds(algo_config)
+    seeds: tuple[int, ...] | None = None
+    if select_every is not None:
+        family_scorer(algo_config.env)  # a family without selection: say so before any work
+        seeds = parse_seeds(select_seeds)
+        check_seeds(seeds, train_seeds)
+    selection_cfg = None if seeds is None else {"every": select_every, "seeds": list(seeds)}
     if not resume:
         to_json(overrides, "--set")  # refuse settings that could not be recorded, before any work
         trial_dir = _new_trial_dir(exp_dir)
@@ -374,6 +429,7 @@ def train(
         write_json_atomic(trial_dir / RUN_FILE, {
             "experiment": experiment, "overrides": to_json(overrides, "--set"), "stop_iters": stop_iters,
             "scaling": {"num_env_runners": num_env_runners, "num_gpus_per_learner": num_gpus_per_learner},
+            "selection": selection_cfg, "training_seeds": train_seeds,
             "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "pid": os.getpid(),
         })  # fmt: skip
     init_ray(address)
@@ -382,6 +438,9 @@ def train(
     discarded: list[int] = []
     if resumed_from is not None:
         discarded = log.truncate(resumed_from["iteration"])
+    keeper = BestCheckpoint(trial_dir, seeds) if seeds is not None else None
+    if keeper is not None and resumed_from is not None:
+        keeper.truncate(resumed_from["iteration"])
     wandb_run = _wandb_run(name, trial_dir, overrides) if wandb else None
     t0 = time.time()
     algo = algo_config.build_algo()
@@ -406,19 +465,30 @@ def train(
         last = log.rows[-1] if log.rows else None
         done_iters = {it for it, _ in list_checkpoints(trial_dir)}
 
+        def save_to(path: Path) -> Path:
+            return save_checkpoint(algo, path, experiment=experiment, overrides=overrides, extra={
+                "time_total_s": float(algo._time_total),
+                "timesteps_total": algo._timesteps_total,
+                "episodes_total": algo._episodes_total,
+            })  # fmt: skip
+
+        if verbose and keeper is not None and keeper.info is not None:
+            print(
+                f"best checkpoint so far: iteration {keeper.iteration}, task reward {keeper.score:.4g} per year "
+                f"on held-out seeds {list(keeper.seeds)} (kept; a later iteration must beat it)",
+                flush=True,
+            )
+
         def save() -> str:
-            path = save_checkpoint(algo, trial_dir / checkpoint_name(algo.iteration), experiment=experiment,
-                                   overrides=overrides, extra={
-                                       "time_total_s": float(algo._time_total),
-                                       "timesteps_total": algo._timesteps_total,
-                                       "episodes_total": algo._episodes_total,
-                                   })  # fmt: skip
+            path = save_to(trial_dir / checkpoint_name(algo.iteration))
             done_iters.add(algo.iteration)
             _prune_checkpoints(trial_dir, KEEP_CHECKPOINTS)
             return str(path)
 
         while not _stop_reached(last, stop):
             result = algo.train()
+            if keeper is not None and (algo.iteration % select_every == 0 or _stop_reached(result, stop)):
+                result["selection"] = select(algo, keeper, save_to, verbose)
             last = log.append(result)
             if wandb_run is not None:
                 wandb_run.log({k: v for k, v in flatten(last).items() if _num(v) is not None},
@@ -467,11 +537,30 @@ def train(
         "run_dir": str(trial_dir),
         "checkpoint": checkpoint,
         "checkpoints": [str(p) for _, p in list_checkpoints(trial_dir)],
+        "training_seeds": train_seeds,
+        "training_seeds_note": TRAINING_SEEDS_NOTE,
+        "evaluation_seeds_start": EVAL_SEED0,
+        "selection": None if keeper is None else keeper.summary(select_every),
         **summarize_progress(rows),
     }
     write_json_atomic(out_dir / "train_stats.json", json.loads(json.dumps(stats, default=_json_default)))
     stats["plots"] = plot_training(rows, out_dir, name)
     return stats
+
+
+def _experiment_selection(config: str, select_seeds: Any) -> tuple[int | None, Any]:
+    """(every, seeds) from the experiment file's ``SELECTION = {"every": N, "seeds": [...]}``, if it has one."""
+    import rllib_configs
+
+    sel = getattr(rllib_configs.load(config), "SELECTION", None)
+    if sel is None:
+        return None, select_seeds
+    if not isinstance(sel, dict) or not set(sel) <= {"every", "seeds"} or "every" not in sel:
+        raise ValueError(f"{config}: SELECTION must be a dict with 'every' (and optionally 'seeds'), got {sel!r}")
+    every = sel["every"]
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise ValueError(f"{config}: SELECTION['every'] must be an integer >= 1, got {every!r}")
+    return every, select_seeds if select_seeds is not None else sel.get("seeds")
 
 
 def _json_default(o: Any) -> Any:

@@ -20,16 +20,38 @@ def test_train_then_evaluate_loads_only_the_modules(ray_session, tmp_path, capsy
     smoke = rllib_configs.load("taxai_quickstart").SMOKE
     sets = [a for k, v in smoke.items() if k != "stop_iters" for a in ("--set", f"{k}={v}")]
     out = tmp_path / "qs"
+    sets += ["--set", 'env_overrides={"episode_length": 30}']  # 30-year episodes: two seeds in seconds
     code = main(["train", "taxai_quickstart", *sets, "--stop-iters", "1", "--out", str(out), "--quiet",
-                 "--evaluate", "1"])  # fmt: skip
+                 "--evaluate", "2", "--select-every", "1"])  # fmt: skip
     assert code == 0
-    stdout = capsys.readouterr().out
-    assert "evaluating " in stdout and "| learned |" in stdout
+    captured = capsys.readouterr()
+    stdout = captured.out
+    assert "evaluating the best checkpoint (iteration 1 of 1" in stdout and "| learned |" in stdout
+    assert "evaluate taxai-v0 [" in captured.err  # progress during the evaluation
     stats = json.loads((out / "train_stats.json").read_text())
     summary = json.loads((out / "evaluation" / "evaluation.json").read_text())
-    assert summary["checkpoint"] == stats["checkpoint"] and summary["episodes"] == 1
+    assert summary["checkpoint"] == stats["selection"]["best_checkpoint"] and summary["episodes"] == 2
     governments = {r["government"] for r in summary["rows"]}
     assert {"learned", "free_market", "us_federal", "saez"} <= governments  # + best_hsv where searched
+    # the verdict: task, the learned government against each baseline on the paired seeds, the rule, overall
+    assert "## Verdict: gdp task, 16 households" in stdout and "**Rule:** win = the mean paired" in stdout
+    assert "**Overall:** The learned government" in stdout
+    verdict = json.loads((out / "evaluation" / "verdict.json").read_text())
+    run_dir = next((out / "taxai_quickstart").glob("run_*"))
+    assert json.loads((run_dir / "verdict.json").read_text()) == verdict
+    main_case = verdict["comparisons"][0]
+    assert main_case["households"] == "learned" and main_case["seeds"] == [10000, 10001]
+    baselines = {b["government"] for b in main_case["baselines"]}
+    assert {"free_market", "us_federal", "saez"} <= baselines and "learned" not in baselines
+    for b in main_case["baselines"]:  # each outcome follows from the paired per-seed values
+        mine = {r["seed"]: r["task_reward_per_year"] for r in summary["per_seed"]
+                if r["households"] == "learned" and r["government"] == "learned"}
+        theirs = {r["seed"]: r["task_reward_per_year"] for r in summary["per_seed"]
+                  if r["households"] == "learned" and r["government"] == b["government"]}
+        assert b["mean_difference"] == pytest.approx(sum(mine[s] - theirs[s] for s in mine) / 2)
+        assert b["outcome"] in ("win", "lose", "tie")
+    if not verdict["wins_every_baseline"]:
+        assert "WINNING_COMMAND" in stdout or "A command that trains a winning government" in stdout
 
 
 def test_evaluate_wants_config_and_iteration_together(tmp_path):
