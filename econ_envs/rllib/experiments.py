@@ -225,6 +225,7 @@ def taxai_experiment(
     hidden: tuple[int, ...] = (64, 64),
     household_log_std: float = -0.5,
     government_log_std: float = -0.5,
+    exploitability_every: int | None = None,
 ) -> tuple[AlgorithmConfig, dict[str, Any]]:
     """The tax economy with a learning (or rule) government and learning (or rule) households.
 
@@ -246,6 +247,11 @@ def taxai_experiment(
     Discounts: a learning household module's gamma is ``TaxParams.discount`` of the economy
     (``env_overrides={"discount": ...}``; the beta of the household dynamic programme in
     :mod:`econ_envs.taxai.optimal`), the government's is the algorithm's ``gamma`` (``ppo``).
+    ``exploitability_every``: every that many training iterations, measure the households' exact
+    exploitability (CE % and utils per year, on the first evaluation seed) and log it as
+    ``taxai/household_exploitability_*`` (:func:`econ_envs.rllib.taxai_exploitability.exploitability_callback`);
+    0 = off; default (None): every :data:`~econ_envs.rllib.taxai_exploitability.DEFAULT_EXPLOITABILITY_EVERY`
+    iterations where the households learn, off otherwise.
     """
     env_config = {"n_households": n_households, "task": task, **dict(env_overrides or {})}
     groups = taxai_obs_groups(env_config)
@@ -301,6 +307,16 @@ def taxai_experiment(
                 env_id="taxai-v0", env_config=env_config, role="household", others={"government": gov_start},
             )
         )  # fmt: skip
+    from econ_envs.rllib.taxai_exploitability import (
+        DEFAULT_EXPLOITABILITY_EVERY,
+        check_exploitability_every,
+        exploitability_callback,
+    )
+
+    if exploitability_every is None:
+        exploitability_every = DEFAULT_EXPLOITABILITY_EVERY if "household" in learned else 0
+    if check_exploitability_every(exploitability_every) > 0:
+        callbacks.append(exploitability_callback(exploitability_every))
     T = rollout_length or (100 if batched else 50)
     mb = minibatch_size or (4096 if batched else 512)
     from econ_envs.taxai.params import TaxParams
