@@ -199,9 +199,9 @@ def plot_training(rows: list[dict[str, Any]], out_dir: Path, title: str) -> list
     pre = EXPLOITABILITY_PREFIX
     probe_marks = {"marker": "o", "markersize": 4}
     for k, ptitle, ylabel in (
-        ("household_exploitability_ce_pct", "Household exploitability (exact best response)",
+        ("household_exploitability_ce_pct", "Household exploitability in consumption (exact best response)",
          "consumption equivalent\n(% of consumption, every year)"),
-        ("household_exploitability_utils_per_year", "Household exploitability (exact best response)",
+        ("household_exploitability_utils_per_year", "Household exploitability in utility (exact best response)",
          "gain (utils per year)"),
         ("exploitability_probe_years", "Years the exploitability probe's economy lasted", "years"),
     ):  # fmt: skip
