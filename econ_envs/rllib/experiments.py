@@ -226,6 +226,7 @@ def taxai_experiment(
     household_log_std: float = -0.5,
     government_log_std: float = -0.5,
     exploitability_every: int | None = None,
+    exploitability_max_share: float | None = 0.1,
 ) -> tuple[AlgorithmConfig, dict[str, Any]]:
     """The tax economy with a learning (or rule) government and learning (or rule) households.
 
@@ -251,7 +252,8 @@ def taxai_experiment(
     exploitability (CE % and utils per year, on the first evaluation seed) and log it as
     ``taxai/household_exploitability_*`` (:func:`econ_envs.rllib.taxai_exploitability.exploitability_callback`);
     0 = off; default (None): every :data:`~econ_envs.rllib.taxai_exploitability.DEFAULT_EXPLOITABILITY_EVERY`
-    iterations where the households learn, off otherwise.
+    iterations where the households learn, off otherwise. ``exploitability_max_share``: a due probe
+    waits while the probes have cost more than this fraction of the training's wall clock (None: never).
     """
     env_config = {"n_households": n_households, "task": task, **dict(env_overrides or {})}
     groups = taxai_obs_groups(env_config)
@@ -310,13 +312,16 @@ def taxai_experiment(
     from econ_envs.rllib.taxai_exploitability import (
         DEFAULT_EXPLOITABILITY_EVERY,
         check_exploitability_every,
+        check_exploitability_max_share,
         exploitability_callback,
     )
 
     if exploitability_every is None:
         exploitability_every = DEFAULT_EXPLOITABILITY_EVERY if "household" in learned else 0
-    if check_exploitability_every(exploitability_every) > 0:
-        callbacks.append(exploitability_callback(exploitability_every))
+    exploitability_every = check_exploitability_every(exploitability_every)
+    exploitability_max_share = check_exploitability_max_share(exploitability_max_share)
+    if exploitability_every > 0:
+        callbacks.append(exploitability_callback(exploitability_every, max_share=exploitability_max_share))
     T = rollout_length or (100 if batched else 50)
     mb = minibatch_size or (4096 if batched else 512)
     from econ_envs.taxai.params import TaxParams
