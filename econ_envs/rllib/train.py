@@ -9,8 +9,10 @@
   ``checkpoint_<iteration>`` folders (the last three; each written atomically with
   ``econ_envs_checkpoint.json``, never over an existing one; see :mod:`econ_envs.rllib.checkpoints`);
 * ``train_stats.json`` - settings, versions, iterations, wall time, last and best
-  returns per module, economy metrics, the last checkpoint, and where a resume started;
-* ``training_curves.png`` - return, per-module losses and entropy, economy metrics;
+  returns per module, economy metrics, each critic's last explained variance, the last
+  household exploitability probe (tax experiments), the last checkpoint, and where a resume started;
+* ``training_curves.png`` - return, per-module losses, entropy and critic explained variance,
+  the household exploitability probes (tax experiments), economy metrics;
 * ``agent_rewards.png`` - episode return per module over training.
 
 ``--resume`` continues the latest run in ``--out`` from its latest complete checkpoint, with the
@@ -86,7 +88,9 @@ def _num(v: Any) -> float | None:
 
 
 def summarize_progress(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Last/best returns per module and final economy metrics from Tune's result rows."""
+    """Last/best returns per module, final economy metrics, each module's last finite critic explained
+    variance (``vf_explained_var_last``) and the last household exploitability probe
+    (``household_exploitability_last``, tax experiments) from the flattened result rows."""
     if not rows:
         return {}
     last = rows[-1]
