@@ -242,6 +242,8 @@ def taxai_experiment(
     bc_switch_every: int = 10,
     household_lr: float | None = None,
     time_budget_s: float | None = None,
+    exploitability_every: int | None = None,
+    exploitability_max_share: float | None = 0.1,
 ) -> tuple[AlgorithmConfig, dict[str, Any]]:
     """The tax economy with a learning (or rule) government and learning (or rule) households.
 
@@ -273,6 +275,12 @@ def taxai_experiment(
     Discounts: a learning household module's gamma is ``TaxParams.discount`` of the economy
     (``env_overrides={"discount": ...}``; the beta of the household dynamic programme in
     :mod:`econ_envs.taxai.optimal`), the government's is the algorithm's ``gamma`` (``ppo``).
+    ``exploitability_every``: every that many training iterations, measure the households' exact
+    exploitability (CE % and utils per year, on the first evaluation seed) and log it as
+    ``taxai/household_exploitability_*`` (:func:`econ_envs.rllib.taxai_exploitability.exploitability_callback`);
+    0 = off; default (None): every :data:`~econ_envs.rllib.taxai_exploitability.DEFAULT_EXPLOITABILITY_EVERY`
+    iterations where the households learn, off otherwise. ``exploitability_max_share``: a due probe
+    waits while the probes have cost more than this fraction of the training's wall clock (None: never).
     """
     env_config = {"n_households": n_households, "task": task, **dict(env_overrides or {})}
     groups = taxai_obs_groups(env_config)
@@ -351,6 +359,19 @@ def taxai_experiment(
                 steps=bc_steps, episodes=bc_episodes, values=True, gamma=params.discount,
             )
         )  # fmt: skip
+    from econ_envs.rllib.taxai_exploitability import (
+        DEFAULT_EXPLOITABILITY_EVERY,
+        check_exploitability_every,
+        check_exploitability_max_share,
+        exploitability_callback,
+    )
+
+    if exploitability_every is None:
+        exploitability_every = DEFAULT_EXPLOITABILITY_EVERY if "household" in learned else 0
+    exploitability_every = check_exploitability_every(exploitability_every)
+    exploitability_max_share = check_exploitability_max_share(exploitability_max_share)
+    if exploitability_every > 0:
+        callbacks.append(exploitability_callback(exploitability_every, max_share=exploitability_max_share))
     T = rollout_length or (100 if batched else 50)
     mb = minibatch_size or (4096 if batched else 512)
     learnable_households = modules["household"].module_class is not FrozenRuleModule

@@ -12,8 +12,10 @@
   ``selection.json``) and ``selection.csv``, and ``selection/*`` columns in the result rows (see
   :mod:`econ_envs.rllib.selection`);
 * ``train_stats.json`` - settings, training seeds, versions, iterations, wall time, last and best
-  returns per module, economy metrics, the last checkpoint, and where a resume started;
-* ``training_curves.png`` - return, per-module losses and entropy, economy metrics;
+  returns per module, economy metrics, each critic's last explained variance, the last
+  household exploitability probe (tax experiments), the last checkpoint, and where a resume started;
+* ``training_curves.png`` - return, per-module losses, entropy and critic explained variance,
+  the household exploitability probes (tax experiments), economy metrics;
 * ``agent_rewards.png`` - episode return per module over training.
 
 ``--resume`` continues the latest run in ``--out`` from its latest complete checkpoint, with the
@@ -90,7 +92,9 @@ def _num(v: Any) -> float | None:
 
 
 def summarize_progress(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Last/best returns per module and final economy metrics from Tune's result rows."""
+    """Last/best returns per module, final economy metrics, each module's last finite critic explained
+    variance (``vf_explained_var_last``) and the last household exploitability probe
+    (``household_exploitability_last``, tax experiments) from the flattened result rows."""
     if not rows:
         return {}
     last = rows[-1]
@@ -115,7 +119,32 @@ def summarize_progress(rows: list[dict[str, Any]]) -> dict[str, Any]:
         for k, v in last.items()
         if k.startswith("env_runners/economy/") and _num(v) is not None
     }
+    # the critics' explained variance (1 = the value function explains all return variance, <= 0: no better
+    # than a constant), last iteration each module trained on (a Stackelberg leader's is NaN in between)
+    ev_modules = sorted({k.split("/")[1] for r in rows for k in r if k.startswith("learners/")
+                         and k.endswith("/vf_explained_var")})  # fmt: skip
+    out["vf_explained_var_last"] = {m: _last_finite(rows, f"learners/{m}/vf_explained_var") for m in ev_modules}
+    probes = [r for r in rows if _num(r.get(f"{EXPLOITABILITY_PREFIX}household_exploitability_ce_pct")) is not None]
+    if probes:
+        p = probes[-1]
+        out["household_exploitability_last"] = {
+            "iteration": p.get("training_iteration"),
+            **{k: _num(p.get(EXPLOITABILITY_PREFIX + k)) for k in EXPLOITABILITY_SUMMARY_KEYS},
+        }
     return out
+
+
+EXPLOITABILITY_PREFIX = "taxai/"  # where econ_envs.rllib.taxai_exploitability's callback logs (flattened)
+EXPLOITABILITY_SUMMARY_KEYS = ("household_exploitability_ce_pct", "household_exploitability_utils_per_year",
+                               "exploitability_probe_years", "exploitability_probe_collapsed")  # fmt: skip
+
+
+def _last_finite(rows: list[dict[str, Any]], key: str) -> float | None:
+    for r in reversed(rows):
+        v = _num(r.get(key))
+        if v is not None:
+            return v
+    return None
 
 
 # Units of the economy metrics logged during training (episode means), by family (config-name prefix).
@@ -169,8 +198,23 @@ def plot_training(rows: list[dict[str, Any]], out_dir: Path, title: str) -> list
         trained[m] = f"{m} (trained on {n} of {len(rows)} iterations)" if n < len(rows) else m
     for ptitle, metric, ylabel in (("PPO policy loss", "policy_loss", "surrogate loss (dimensionless)"),
                                    ("Value-function loss", "vf_loss", "squared error (return units^2)"),
-                                   ("Policy entropy", "entropy", "entropy (nats)")):  # fmt: skip
-        panels.append((ptitle, ylabel, [(f"learners/{m}/{metric}", trained[m], colors[m]) for m in modules]))
+                                   ("Policy entropy", "entropy", "entropy (nats)"),
+                                   ("Critic explained variance", "vf_explained_var",
+                                    "1 - Var(target - V) / Var(target)\n(dimensionless; 1 = perfect, <= 0 = none)"),
+                                   ):  # fmt: skip
+        if any(f"learners/{m}/{metric}" in keys for m in modules):
+            panels.append((ptitle, ylabel, [(f"learners/{m}/{metric}", trained[m], colors[m]) for m in modules]))
+    pre = EXPLOITABILITY_PREFIX
+    probe_marks = {"marker": "o", "markersize": 4}
+    for k, ptitle, ylabel in (
+        ("household_exploitability_ce_pct", "Household exploitability in consumption (exact best response)",
+         "consumption equivalent\n(% of consumption, every year)"),
+        ("household_exploitability_utils_per_year", "Household exploitability in utility (exact best response)",
+         "gain (utils per year)"),
+        ("exploitability_probe_years", "Years the exploitability probe's economy lasted", "years"),
+    ):  # fmt: skip
+        if pre + k in keys:
+            panels.append((ptitle, ylabel, [(pre + k, None, "C3")]))
     for k in econ:
         unit = units.get(k, "episode mean")
         panels.append((f"{readable(k)[:1].upper()}{readable(k)[1:]} (episode mean)", unit,
@@ -178,8 +222,8 @@ def plot_training(rows: list[dict[str, Any]], out_dir: Path, title: str) -> list
     fig, axes = panel_grid(len(panels), ncol=2, width=13.0, height=2.9)
     for ax, (ptitle, ylabel, ks) in zip(axes.flat, panels):
         for k, label, color in ks:
-            if k in keys:
-                plot_series(ax, it, series(k), label=label, color=color)
+            if k in keys:  # the probe's points only where it ran, always with markers
+                plot_series(ax, it, series(k), label=label, color=color, **(probe_marks if k.startswith(pre) else {}))
         ax.set_title(ptitle, fontsize=10)
         ax.set_xlabel("training iteration")
         ax.set_ylabel(ylabel, fontsize=8.5)
