@@ -1,11 +1,11 @@
 """taxai_dsmfg: DSMFG's method - a Stackelberg leader over mean-field followers.
 
 Households share one mean-field module (own state, the government's schedule and the
-population summary encoded separately); the government leads: followers train for
-3 iterations, then the leader for 1, repeatedly (DSMFG updates both every epoch and
-lets the leader's critic query the followers' response; alternating best responses is
-the standard bi-level approximation available with RLlib's Learners). Here followers and
-leader alternate every iteration, the followers with a third of the leader's learning rate. PPO stands in for
+population summary encoded separately); the government leads: followers and leader
+train in alternate iterations, the followers with a third of the leader's learning rate
+(DSMFG updates both every epoch and lets the leader's critic query the followers'
+response; alternating best responses is the standard bi-level approximation available
+with RLlib's Learners). PPO stands in for
 DSMFG's bi-DDPG/bi-MFRL (see econ_envs.rllib.experiments). Task: GDP per household.
 """
 

@@ -162,7 +162,8 @@ def behaviour_clone(
     seed: int = 0,
     values: np.ndarray | None = None,
 ) -> float:
-    """Fit ``module``'s Gaussian mean to ``actions`` (env units); returns the final mean squared error.
+    """Fit ``module``'s Gaussian mean to ``actions`` (env units); returns the final mean squared error of the
+    action means (normalised units).
 
     ``values``: value targets (one per row); the module's critic is then fitted to them too (loss on
     the critic's own scale, ``model_config["value_scale"]``), in the same epochs.
@@ -188,7 +189,7 @@ def behaviour_clone(
     opt = torch.optim.Adam(params, lr=lr)
     gen = torch.Generator().manual_seed(seed)
     dim = y.shape[1]
-    loss = torch.tensor(0.0)
+    action_loss = torch.tensor(0.0)
     for _ in range(epochs):
         perm = torch.randperm(len(x), generator=gen)
         for s in range(0, len(x), batch_size):
@@ -197,7 +198,8 @@ def behaviour_clone(
             if init_state:
                 batch[Columns.STATE_IN] = {k: v.expand(len(idx), *v.shape) for k, v in init_state.items()}
             mean = module._forward(batch)[Columns.ACTION_DIST_INPUTS][:, :dim]
-            loss = torch.mean((mean - y[idx]) ** 2)
+            action_loss = torch.mean((mean - y[idx]) ** 2)
+            loss = action_loss
             if v_target is not None:
                 v = module.compute_values(batch) / float(getattr(module, "_value_scale", 1.0))
                 loss = loss + torch.mean((v - v_target[idx]) ** 2)
@@ -207,7 +209,7 @@ def behaviour_clone(
     if hasattr(module, "log_std"):
         with torch.no_grad():
             module.log_std.fill_(log_std)
-    return float(loss.detach())
+    return float(action_loss.detach())
 
 
 def bc_warm_start_callback(

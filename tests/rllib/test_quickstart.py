@@ -34,7 +34,7 @@ def test_train_then_evaluate_loads_only_the_modules(ray_session, tmp_path, capsy
     governments = {r["government"] for r in summary["rows"]}
     assert {"learned", "free_market", "us_federal", "saez"} <= governments  # + best_hsv where searched
     # the verdict: task, the learned government against each baseline on the paired seeds, the rule, overall
-    assert "## Verdict: gdp task, 16 households" in stdout and "**Rule:** win = the mean paired" in stdout
+    assert "## Verdict: social_welfare task, 16 households" in stdout and "**Rule:** win = the mean paired" in stdout
     assert "**Overall:** The learned government" in stdout
     verdict = json.loads((out / "evaluation" / "verdict.json").read_text())
     run_dir = next((out / "taxai_quickstart").glob("run_*"))

@@ -5,7 +5,14 @@ import pytest
 
 from econ_envs.rllib.experiments import taxai_experiment, unwrap_module_weights
 
-SMALL = {"n_households": 12, "batched": True, "rollout_length": 8, "minibatch_size": 32}
+SMALL = {
+    "n_households": 12,
+    "batched": True,
+    "rollout_length": 8,
+    "minibatch_size": 32,
+    "bc_steps": 20,
+    "bc_episodes": 1,
+}
 
 
 def changed(a, b):
