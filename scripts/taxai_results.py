@@ -59,7 +59,8 @@ def run_one(exp: str, seed: int, args: argparse.Namespace, root: Path) -> dict:
     best = find_best(trial)
     ckpt = best[0] if best else Path(stats["checkpoint"])
     sel = best[1] if best else {}
-    ev = evaluate(ckpt, episodes=args.episodes, out=out / "evaluation", households="optimal")
+    optimal = args.optimal_seeds is None or seed in args.optimal_seeds
+    ev = evaluate(ckpt, episodes=args.episodes, out=out / "evaluation", households="optimal" if optimal else None)
     exploit = None
     if (trial / "run.json").exists() and "real_households" not in exp:
         exploit = checkpoint_exploitability(ckpt, seeds=args.episodes, out=out / "exploitability")
@@ -224,6 +225,9 @@ def main() -> None:
     ap.add_argument("--max-iters", type=int, default=10_000)
     ap.add_argument("--select-every", type=int, default=10)
     ap.add_argument("--episodes", type=int, default=5)
+    ap.add_argument("--optimal-seeds", nargs="*", type=int, default=None,
+                    help="training seeds whose evaluation also plays optimal households (default: all; they cost "
+                    "each rule government's perfect-foresight equilibrium per evaluation seed)")  # fmt: skip
     ap.add_argument("--out", default="runs/taxai_results")
     ap.add_argument("--docs", default=None, help="where results.md/json and comparison.png go "
                     "(default docs/taxai/learned_n<N>_<task>)")  # fmt: skip
