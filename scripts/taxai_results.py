@@ -214,6 +214,47 @@ def plot(records: list[dict], path: Path, task: str) -> None:
     plt.close(fig)
 
 
+def plot_selection(records: list[dict], path: Path, task: str) -> None:
+    """Held-out selection score over training (RLlib training time), one panel per run, with the baselines'
+    evaluation scores against the same run's final learned households as reference lines."""
+    import csv
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = [r for r in records if Path(r.get("selection_csv", "")).exists()]
+    if not runs:
+        return
+    colors = {"free_market": "tab:gray", "us_federal": "tab:blue", "saez": "tab:red", "best_hsv": "tab:green"}
+    fig, axes = plt.subplots(1, len(runs), figsize=(4.6 * len(runs), 3.8), squeeze=False, sharey=True)
+    for ax, rec in zip(axes[0], runs):
+        trial = Path(rec["selection_csv"]).parent
+        clock = {}
+        for row in csv.DictReader((trial / "progress.csv").open()):
+            clock[int(float(row["training_iteration"]))] = float(row["time_total_s"])
+        pts = [(clock.get(int(float(r["iteration"]))), float(r["score"]), r.get("new_best") == "1")
+               for r in csv.DictReader(Path(rec["selection_csv"]).open())]  # fmt: skip
+        pts = [p for p in pts if p[0] is not None]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], "-", color="black", lw=1, label="learned (held-out seeds)")
+        ax.plot([p[0] for p in pts if p[2]], [p[1] for p in pts if p[2]], "o", color="black", ms=4,
+                label="new best checkpoint")  # fmt: skip
+        for b in BASELINES:
+            bv = list(_by(rec["per_seed"], "learned", b).values())
+            if bv:
+                ax.axhline(np.mean(bv), color=colors[b], lw=1.5, ls="--", label=f"{NAMES[b]} (evaluation seeds)")
+        ax.set_title(f"{rec['experiment']}, training seed {rec['seed']}", fontsize=9)
+        ax.set_xlabel("RLlib training time (s)")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(f"task reward per year ({task})")
+    axes[0][-1].legend(fontsize=7, loc="lower right")
+    fig.suptitle("Deterministic score of the learned government during training, learned households", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--households", type=int, default=100)
@@ -254,6 +295,7 @@ def main() -> None:
     (docs / "results.json").write_text(json.dumps(slim, indent=1, default=str))
     if records:
         plot(records, docs / "comparison.png", args.task)
+        plot_selection(records, docs / "selection_curves.png", args.task)
     print("\n".join(lines))
 
 
