@@ -6,18 +6,10 @@ centralised critic over all N households' observations and actions does not scal
 the populations here).
 """
 
-from econ_envs.rllib.experiments import taxai_experiment
+from econ_envs.rllib.experiments import TAXAI_SMOKE, taxai_experiment
 
 # one small iteration, as CI runs it
-SMOKE = {
-    "bc_steps": 12,
-    "bc_episodes": 1,
-    "n_households": 16,
-    "batched": True,
-    "rollout_length": 8,
-    "minibatch_size": 64,
-    "stop_iters": 1,
-}
+SMOKE = dict(TAXAI_SMOKE)
 
 
 def build(**overrides):

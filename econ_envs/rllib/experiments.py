@@ -212,6 +212,11 @@ def taxai_government_start(env_config: Mapping[str, Any]) -> list[float]:
     return [min(max(v, lo), hi) for v, lo, hi in zip(start, low, high)]
 
 
+# one small iteration of a batched tax experiment, as CI runs it (the SMOKE settings of rllib_configs/taxai_*.py)
+TAXAI_SMOKE = {"bc_steps": 12, "bc_episodes": 1, "n_households": 16, "batched": True, "rollout_length": 8,
+               "minibatch_size": 64, "stop_iters": 1}  # fmt: skip
+
+
 def taxai_experiment(
     *,
     n_households: int = 100,
